@@ -1,0 +1,108 @@
+/**
+ * Dense matrices for the whole-signal solvers and training.
+ *
+ * A spectrogram is stored frame by frame: column j (one STFT frame, `rows` bins) is the contiguous
+ * slice data[j*rows, (j+1)*rows). That makes "one frame" a subarray, the unit the real-time path
+ * works in, and keeps the per-frame network and the batch code on the same memory layout.
+ */
+export interface Mat {
+  readonly rows: number;
+  readonly cols: number;
+  /** Column-major: element (i, j) is data[i + j * rows]. */
+  readonly data: Float32Array;
+}
+
+export function mat(rows: number, cols: number, data?: Float32Array): Mat {
+  if (data && data.length !== rows * cols) {
+    throw new Error(`matrix data has ${data.length} values, expected ${rows}×${cols}`);
+  }
+  return { rows, cols, data: data ?? new Float32Array(rows * cols) };
+}
+
+export function cloneMat(a: Mat): Mat {
+  return { rows: a.rows, cols: a.cols, data: a.data.slice() };
+}
+
+/** Column j as a view (no copy). */
+export function col(a: Mat, j: number): Float32Array {
+  return a.data.subarray(j * a.rows, (j + 1) * a.rows);
+}
+
+/** Columns [j0, j1) as a matrix view (no copy). */
+export function colRange(a: Mat, j0: number, j1: number): Mat {
+  return { rows: a.rows, cols: j1 - j0, data: a.data.subarray(j0 * a.rows, j1 * a.rows) };
+}
+
+export function transpose(a: Mat): Mat {
+  const t = mat(a.cols, a.rows);
+  for (let j = 0; j < a.cols; j++) {
+    for (let i = 0; i < a.rows; i++) t.data[j + i * a.cols] = a.data[i + j * a.rows];
+  }
+  return t;
+}
+
+/**
+ * C = beta*C + A·B, with A (n×k), B (k×p), C (n×p), all column-major.
+ * The inner loop runs down a column of A and of C (contiguous), the order V8 handles best.
+ */
+export function gemm(a: Mat, b: Mat, c: Mat, beta = 0): void {
+  const n = a.rows, k = a.cols, p = b.cols;
+  if (b.rows !== k || c.rows !== n || c.cols !== p) throw new Error('gemm: shape mismatch');
+  const A = a.data, B = b.data, C = c.data;
+  if (beta === 0) C.fill(0, 0, n * p);
+  else if (beta !== 1) for (let i = 0; i < n * p; i++) C[i] *= beta;
+  for (let j = 0; j < p; j++) {
+    const cj = j * n;
+    const bj = j * k;
+    for (let l = 0; l < k; l++) {
+      const s = B[bj + l];
+      if (s === 0) continue;
+      const al = l * n;
+      for (let i = 0; i < n; i++) C[cj + i] += A[al + i] * s;
+    }
+  }
+}
+
+/** C = beta*C + Aᵀ·B, with A (k×n), B (k×p), C (n×p): dot products of contiguous columns. */
+export function gemmTN(a: Mat, b: Mat, c: Mat, beta = 0): void {
+  const k = a.rows, n = a.cols, p = b.cols;
+  if (b.rows !== k || c.rows !== n || c.cols !== p) throw new Error('gemmTN: shape mismatch');
+  const A = a.data, B = b.data, C = c.data;
+  for (let j = 0; j < p; j++) {
+    const bj = j * k;
+    for (let i = 0; i < n; i++) {
+      const ai = i * k;
+      let s = 0;
+      for (let l = 0; l < k; l++) s += A[ai + l] * B[bj + l];
+      const idx = i + j * n;
+      C[idx] = beta === 0 ? s : beta * C[idx] + s;
+    }
+  }
+}
+
+/** C = beta*C + A·Bᵀ, with A (n×p), B (k×p), C (n×k): a sum of outer products of columns. */
+export function gemmNT(a: Mat, b: Mat, c: Mat, beta = 0): void {
+  const n = a.rows, p = a.cols, k = b.rows;
+  if (b.cols !== p || c.rows !== n || c.cols !== k) throw new Error('gemmNT: shape mismatch');
+  const A = a.data, B = b.data, C = c.data;
+  if (beta === 0) C.fill(0, 0, n * k);
+  else if (beta !== 1) for (let i = 0; i < n * k; i++) C[i] *= beta;
+  for (let j = 0; j < p; j++) {
+    const aj = j * n;
+    const bj = j * k;
+    for (let l = 0; l < k; l++) {
+      const s = B[bj + l];
+      if (s === 0) continue;
+      const cl = l * n;
+      for (let i = 0; i < n; i++) C[cl + i] += A[aj + i] * s;
+    }
+  }
+}
+
+/** Frobenius norm. */
+export function frobenius(a: Mat): number {
+  let s = 0;
+  const d = a.data;
+  for (let i = 0; i < d.length; i++) s += d[i] * d[i];
+  return Math.sqrt(s);
+}
