@@ -1,0 +1,76 @@
+/**
+ * Back-propagation through the unrolled network, checked against central finite differences, for
+ * both structures, both variants and every loss. Float64 finite differences are not available on
+ * Float32 parameters, so the model is small and the step moderate; kinks of the thresholds are rare
+ * at random points and a few outliers are tolerated.
+ */
+import { describe, expect, it } from 'vitest';
+import { mat, type Mat } from '../../src/core/matrix.ts';
+import type { Model } from '../../src/core/model.ts';
+import { algorithm1Model } from '../../src/core/network.ts';
+import { Random } from '../../src/core/random.ts';
+import { batchLoss, createTrainable, type Regime } from '../../src/core/train.ts';
+
+function smallModel(variant: 'rnmf' | 'rpca', structure: 'dense' | 'structured', rng: Random): Model {
+  const m = 9, q = 3;
+  const U = mat(m, q);
+  for (let i = 0; i < U.data.length; i++) U.data[i] = variant === 'rnmf' ? rng.next() : rng.normal();
+  const model = algorithm1Model(U, {
+    lambda: 0.3, lambdaStar: 0.5, layers: 4, variant, structure, sampleRate: 16000, fftSize: 16, hop: 4, levelTau: 4, maskPower: 2,
+  });
+  // Move away from Algorithm 1's exact values so every block matters.
+  for (const [name, a] of Object.entries(model.arrays)) {
+    if (name === 'U') continue;
+    for (let i = 0; i < a.data.length; i++) a.data[i] += 0.05 * rng.normal();
+    if (name === 't') for (let i = 0; i < a.data.length; i++) a.data[i] = Math.abs(a.data[i]) * 0.3;
+  }
+  return model;
+}
+
+function frames(m: number, cols: number, rng: Random): Mat {
+  const x = mat(m, cols);
+  for (let i = 0; i < x.data.length; i++) x.data[i] = 3 * rng.next();
+  return x;
+}
+
+describe('gradients of the unrolled network', () => {
+  for (const structure of ['dense', 'structured'] as const) {
+    for (const variant of ['rnmf', 'rpca'] as const) {
+      for (const regime of ['supervised', 'unsupervised'] as Regime[]) {
+        it(`${structure} ${variant}, ${regime} loss: analytic = finite differences`, () => {
+          const rng = new Random(7);
+          const model = smallModel(variant, structure, rng);
+          const { m, q } = model.header;
+          const cols = 5;
+          const x = frames(m, cols, rng), voice = frames(m, cols, rng), accomp = frames(m, cols, rng);
+          const net = createTrainable(model, cols);
+          const scr = { us: mat(m, cols), gz: mat(m + q, cols), gl: mat(m, cols), s: mat(q, cols) };
+          const lossAt = () => batchLoss(regime, model, net.forward(x, cols), x, voice, accomp, cols, scr);
+          for (const g of Object.values(net.grads)) g.fill(0);
+          lossAt();
+          net.backward(scr.gz);
+          let checked = 0, bad = 0;
+          for (const [name, p] of Object.entries(net.params)) {
+            const g = net.grads[name];
+            for (let trial = 0; trial < 20; trial++) {
+              const i = rng.int(p.length);
+              const keep = p[i];
+              const h = 1e-2 * Math.max(1e-2, Math.abs(keep));
+              p[i] = keep + h;
+              const up = lossAt();
+              p[i] = keep - h;
+              const down = lossAt();
+              p[i] = keep;
+              const numeric = (up - down) / (2 * h);
+              const err = Math.abs(numeric - g[i]);
+              checked++;
+              if (err > 2e-2 * Math.max(1e-2, Math.abs(numeric), Math.abs(g[i]))) bad++;
+            }
+          }
+          expect(checked).toBeGreaterThan(50);
+          expect(bad / checked).toBeLessThan(0.05);
+        });
+      }
+    }
+  }
+});
