@@ -5,6 +5,8 @@
  * slice data[j*rows, (j+1)*rows). That makes "one frame" a subarray, the unit the real-time path
  * works in, and keeps the per-frame network and the batch code on the same memory layout.
  */
+import { gemm as wasmGemm, gemmNT as wasmGemmNT, gemmTN as wasmGemmTN, wasmSimdAvailable } from '../wasm/gemm.ts';
+
 export interface Mat {
   readonly rows: number;
   readonly cols: number;
@@ -41,11 +43,29 @@ export function transpose(a: Mat): Mat {
   return t;
 }
 
+// The products below dispatch to WebAssembly SIMD kernels (src/wasm/gemm.ts, 15–40× faster, used
+// by training and the whole-signal solvers) where they compile, else to the plain versions, which
+// stay as the reference the kernels are tested against. Operands must not alias C.
+export function gemm(a: Mat, b: Mat, c: Mat, beta = 0): void {
+  if (wasmSimdAvailable()) wasmGemm(a, b, c, beta);
+  else gemmJs(a, b, c, beta);
+}
+
+export function gemmTN(a: Mat, b: Mat, c: Mat, beta = 0): void {
+  if (wasmSimdAvailable()) wasmGemmTN(a, b, c, beta);
+  else gemmTNJs(a, b, c, beta);
+}
+
+export function gemmNT(a: Mat, b: Mat, c: Mat, beta = 0): void {
+  if (wasmSimdAvailable()) wasmGemmNT(a, b, c, beta);
+  else gemmNTJs(a, b, c, beta);
+}
+
 /**
  * C = beta*C + A·B, with A (n×k), B (k×p), C (n×p), all column-major.
  * The inner loop runs down a column of A and of C (contiguous), the order V8 handles best.
  */
-export function gemm(a: Mat, b: Mat, c: Mat, beta = 0): void {
+export function gemmJs(a: Mat, b: Mat, c: Mat, beta = 0): void {
   const n = a.rows, k = a.cols, p = b.cols;
   if (b.rows !== k || c.rows !== n || c.cols !== p) throw new Error('gemm: shape mismatch');
   const A = a.data, B = b.data, C = c.data;
@@ -64,7 +84,7 @@ export function gemm(a: Mat, b: Mat, c: Mat, beta = 0): void {
 }
 
 /** C = beta*C + Aᵀ·B, with A (k×n), B (k×p), C (n×p): dot products of contiguous columns. */
-export function gemmTN(a: Mat, b: Mat, c: Mat, beta = 0): void {
+export function gemmTNJs(a: Mat, b: Mat, c: Mat, beta = 0): void {
   const k = a.rows, n = a.cols, p = b.cols;
   if (b.rows !== k || c.rows !== n || c.cols !== p) throw new Error('gemmTN: shape mismatch');
   const A = a.data, B = b.data, C = c.data;
@@ -81,7 +101,7 @@ export function gemmTN(a: Mat, b: Mat, c: Mat, beta = 0): void {
 }
 
 /** C = beta*C + A·Bᵀ, with A (n×p), B (k×p), C (n×k): a sum of outer products of columns. */
-export function gemmNT(a: Mat, b: Mat, c: Mat, beta = 0): void {
+export function gemmNTJs(a: Mat, b: Mat, c: Mat, beta = 0): void {
   const n = a.rows, p = a.cols, k = b.rows;
   if (b.cols !== p || c.rows !== n || c.cols !== k) throw new Error('gemmNT: shape mismatch');
   const A = a.data, B = b.data, C = c.data;

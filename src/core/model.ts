@@ -101,6 +101,18 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+// UTF-8 by hand: TextEncoder/TextDecoder are not guaranteed inside an AudioWorkletGlobalScope,
+// and the worklet decodes models itself.
+function utf8Encode(s: string): Uint8Array {
+  return Uint8Array.from(unescape(encodeURIComponent(s)), (c) => c.charCodeAt(0));
+}
+
+function utf8Decode(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return decodeURIComponent(escape(s));
+}
+
 /** CRC-32 (IEEE 802.3, as in zlib and PNG). */
 export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
@@ -146,7 +158,7 @@ export function validateModel(model: Model): void {
 export function encodeModel(model: Model): Uint8Array {
   validateModel(model);
   const h = model.header;
-  const info = new TextEncoder().encode(JSON.stringify(model.info ?? {}));
+  const info = utf8Encode(JSON.stringify(model.info ?? {}));
   const infoPadded = (info.length + 3) & ~3;
   const names = Object.keys(expectedShapes(h));
   let offset = FIXED_HEADER + infoPadded + TABLE_ENTRY * names.length;
@@ -224,7 +236,7 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   if (tableAt + TABLE_ENTRY * count > total) fail('model file is corrupt: its array table runs past the end');
   let info: Record<string, unknown> = {};
   try {
-    info = JSON.parse(new TextDecoder().decode(bytes.subarray(FIXED_HEADER, FIXED_HEADER + infoLen))) as Record<string, unknown>;
+    info = JSON.parse(utf8Decode(bytes.subarray(FIXED_HEADER, FIXED_HEADER + infoLen))) as Record<string, unknown>;
   } catch {
     fail('model file is corrupt: its description is not valid JSON');
   }
