@@ -9,10 +9,10 @@
  *   12      4     u32 total file length in bytes
  *   16      4     u32 CRC-32 of bytes [20, total)
  *   20      4×8   u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure
- *   52      4×4   f32 lambda, lambdaStar, levelTau, maskPower
- *   68      4     u32 info length (bytes of UTF-8 JSON)
- *   72      4     u32 array count
- *   76      …     info JSON, zero-padded to a multiple of 4
+ *   52      8×4   f64 lambda, lambdaStar, levelTau, maskPower
+ *   84      4     u32 info length (bytes of UTF-8 JSON)
+ *   88      4     u32 array count
+ *   92      …     info JSON, zero-padded to a multiple of 4
  *   …       28×n  array table: name (16 bytes ASCII, zero-padded), u32 rows, u32 cols, u32 byte offset
  *   …       …     float32 data of each array (column-major), at its offset
  *
@@ -23,8 +23,10 @@ import { mat, type Mat } from './matrix.ts';
 
 export const MAGIC = 'NNRNMF\0\0';
 export const FORMAT_VERSION = 1;
-const FIXED_HEADER = 76;
+const FIXED_HEADER = 92;
 const TABLE_ENTRY = 28;
+/** Float arrays are copied in bulk on little-endian machines (all current ones), else value by value. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** rnmf: non-negative codes and one-sided thresholds (NN RNMF); rpca: signed codes, soft thresholds (NN RPCA). */
 export type Variant = 'rnmf' | 'rpca';
@@ -175,9 +177,9 @@ export function encodeModel(model: Model): Uint8Array {
   v.setUint32(12, total, true);
   const ints = [h.sampleRate, h.fftSize, h.hop, h.m, h.q, h.layers, VARIANTS.indexOf(h.variant), STRUCTURES.indexOf(h.structure)];
   ints.forEach((x, i) => v.setUint32(20 + 4 * i, x, true));
-  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat32(52 + 4 * i, x, true));
-  v.setUint32(68, info.length, true);
-  v.setUint32(72, names.length, true);
+  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat64(52 + 8 * i, x, true));
+  v.setUint32(84, info.length, true);
+  v.setUint32(88, names.length, true);
   bytes.set(info, FIXED_HEADER);
   names.forEach((name, i) => {
     const at = FIXED_HEADER + infoPadded + TABLE_ENTRY * i;
@@ -186,7 +188,8 @@ export function encodeModel(model: Model): Uint8Array {
     v.setUint32(at + 16, a.rows, true);
     v.setUint32(at + 20, a.cols, true);
     v.setUint32(at + 24, offsets[i], true);
-    for (let k = 0; k < a.data.length; k++) v.setFloat32(offsets[i] + 4 * k, a.data[k], true);
+    if (LITTLE_ENDIAN) bytes.set(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), offsets[i]);
+    else for (let k = 0; k < a.data.length; k++) v.setFloat32(offsets[i] + 4 * k, a.data[k], true);
   });
   v.setUint32(16, crc32(bytes.subarray(20)), true);
   return bytes;
@@ -220,7 +223,7 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   const actual = crc32(bytes.subarray(20));
   if (stored !== actual) fail(`model file is corrupt: checksum ${actual.toString(16).padStart(8, '0')} does not match the stored ${stored.toString(16).padStart(8, '0')}`);
   const u = (i: number) => v.getUint32(20 + 4 * i, true);
-  const f = (i: number) => v.getFloat32(52 + 4 * i, true);
+  const f = (i: number) => v.getFloat64(52 + 8 * i, true);
   const variant = VARIANTS[u(6)];
   const structure = STRUCTURES[u(7)];
   if (!variant) fail(`model variant code ${u(6)} is unknown`);
@@ -230,8 +233,8 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
     lambda: f(0), lambdaStar: f(1), levelTau: f(2), maskPower: f(3),
   };
   validateHeader(header);
-  const infoLen = v.getUint32(68, true);
-  const count = v.getUint32(72, true);
+  const infoLen = v.getUint32(84, true);
+  const count = v.getUint32(88, true);
   const tableAt = FIXED_HEADER + ((infoLen + 3) & ~3);
   if (tableAt + TABLE_ENTRY * count > total) fail('model file is corrupt: its array table runs past the end');
   let info: Record<string, unknown> = {};
@@ -247,8 +250,13 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
     for (let c = 0; c < 16 && bytes[at + c] !== 0; c++) name += String.fromCharCode(bytes[at + c]);
     const rows = v.getUint32(at + 16, true), cols = v.getUint32(at + 20, true), off = v.getUint32(at + 24, true);
     if (off % 4 !== 0 || off + rows * cols * 4 > total) fail(`model file is corrupt: array "${name}" lies outside the file`);
-    const data = new Float32Array(rows * cols);
-    for (let k = 0; k < data.length; k++) data[k] = v.getFloat32(off + 4 * k, true);
+    let data: Float32Array;
+    if (LITTLE_ENDIAN) {
+      data = new Float32Array(bytes.slice(off, off + rows * cols * 4).buffer);
+    } else {
+      data = new Float32Array(rows * cols);
+      for (let k = 0; k < data.length; k++) data[k] = v.getFloat32(off + 4 * k, true);
+    }
     arrays[name] = mat(rows, cols, data);
   }
   const model: Model = { header, arrays, info };

@@ -185,3 +185,19 @@ export class Resampler {
     this.base += drop;
   }
 }
+
+/**
+ * Whole-signal conversion with no delay (output j at input time j·M/L exactly): for training data
+ * and offline tools. Length ⌈len·L/M⌉.
+ */
+export function resampleSignal(x: Float32Array, inRate: number, outRate: number): Float32Array {
+  if (inRate === outRate) return x.slice();
+  const r = new Resampler(inRate, outRate, { delayNumerator: 0 });
+  const outLen = Math.ceil((x.length * r.L) / r.M);
+  const out = new Float32Array(outLen + 2 * r.K + 2);
+  let n = r.process(x, x.length, out);
+  // Flush with zeros so the last outputs see their future taps.
+  const zeros = new Float32Array(2 * r.K + 2);
+  n += r.process(zeros, zeros.length, out, n);
+  return out.slice(0, outLen);
+}

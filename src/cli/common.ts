@@ -1,0 +1,51 @@
+/** What the command-line tools share: error reporting, exit codes, reading models. */
+import { readFileSync } from 'node:fs';
+import { decodeModel, ModelError, type Model } from '../core/model.ts';
+import { AudioFormatError } from '../io/wav.ts';
+import { DataError } from './dataset.ts';
+
+/** A mistake in the command line: printed with a pointer to --help, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Runs a CLI entry point: expected failures print one clear line and exit non-zero, no stack trace. */
+export function cliMain(main: (argv: string[]) => void | Promise<void>): void {
+  const fail = (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n(run with --help for the options)\n`);
+      process.exit(2);
+    }
+    if (e instanceof DataError || e instanceof AudioFormatError || e instanceof ModelError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(1);
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${e.message}\n(run with --help for the options)\n`);
+      process.exit(2);
+    }
+    throw e;
+  };
+  try {
+    const r = main(process.argv.slice(2));
+    if (r instanceof Promise) r.catch(fail);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+export function readModelFile(path: string): Model {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? `${path}: no such model file` : `${path}: cannot read (${(e as Error).message})`);
+  }
+  try {
+    return decodeModel(bytes);
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`${path}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * npm run eval -- --data DIR [--split dev] [--methods a,b,…] [--pick N] [--json FILE]
+ *
+ * The paper's Table 1 on a data folder: BSS-eval (v3) of the voice — GNSDR, GSIR, GSAR — for ideal
+ * masks, the exact solvers, NN RPCA and NN RNMF in each training regime, and the shipped model,
+ * all in one run, with the seconds each method took per second of audio. Clips are scored the way
+ * `../shared/tools/score.py` scores them (mixture = voice + accompaniment, references [voice,
+ * accompaniment], no permutation), and the NN methods run exactly the path `npm run separate` runs.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BssEval, globalScores, type ClipScore } from '../core/bsseval.ts';
+import { clipFrames, type ClipFrames } from '../core/features.ts';
+import { binaryMask, softMask } from '../core/masks.ts';
+import { mat, type Mat } from '../core/matrix.ts';
+import type { Model } from '../core/model.ts';
+import { resampleSignal } from '../core/resample.ts';
+import { separateChannels } from '../core/separator.ts';
+import { rnmf } from '../core/solvers/rnmf.ts';
+import { rpcaAdmm } from '../core/solvers/rpca-admm.ts';
+import { rpcaProximal } from '../core/solvers/rpca-prox.ts';
+import { istft, magnitude, StftKernel } from '../core/stft.ts';
+import { cliMain, readModelFile, UsageError } from './common.ts';
+import { listItems, type Item } from './dataset.ts';
+import { repoRoot, sharedData, shippedModelPath } from './paths.ts';
+
+/** The models of the paper's table, trained by `npm run train` (see README, Reproducing Table 1). */
+export const PAPER_MODELS: { key: string; label: string; file: string }[] = [
+  { key: 'nn-rpca-untrained', label: 'NN RPCA untrained', file: 'models/paper/rpca-untrained.nnrnmf' },
+  { key: 'nn-rpca-unsupervised', label: 'NN RPCA unsupervised', file: 'models/paper/rpca-unsupervised.nnrnmf' },
+  { key: 'nn-rpca-supervised', label: 'NN RPCA supervised', file: 'models/paper/rpca-supervised.nnrnmf' },
+  { key: 'nn-rpca-dict', label: 'NN RPCA dict. update', file: 'models/paper/rpca-dictupdate.nnrnmf' },
+  { key: 'nn-rnmf-untrained', label: 'NN RNMF untrained', file: 'models/paper/rnmf-untrained.nnrnmf' },
+  { key: 'nn-rnmf-unsupervised', label: 'NN RNMF unsupervised', file: 'models/paper/rnmf-unsupervised.nnrnmf' },
+  { key: 'nn-rnmf-semi', label: 'NN RNMF semi-supervised', file: 'models/paper/rnmf-semisupervised.nnrnmf' },
+  { key: 'nn-rnmf-supervised', label: 'NN RNMF supervised', file: 'models/paper/rnmf-supervised.nnrnmf' },
+  { key: 'nn-rnmf-dict', label: 'NN RNMF dict. update', file: 'models/paper/rnmf-dictupdate.nnrnmf' },
+  { key: 'nn-rnmf-dense-supervised', label: 'NN RNMF dense, supervised', file: 'models/paper/rnmf-dense-supervised.nnrnmf' },
+  { key: 'nn-rnmf-dense-dict', label: 'NN RNMF dense, dict. update', file: 'models/paper/rnmf-dense-dictupdate.nnrnmf' },
+];
+
+const HELP = `npm run eval -- --data DIR [--split dev] [options]
+
+  --data DIR        MIR-1K folder (Wavfile/*.wav + splits.csv) or stems folder (default ../shared/data/mir1k)
+  --split NAME      split to score (default: dev when the folder has splits.csv)
+  --methods LIST    comma-separated method keys (default: all); see the list below
+  --pick N          only N clips per singer, spread evenly (a quick figure)
+  --json FILE       also write every clip's figures as JSON
+
+Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, shipped
+`;
+
+interface Separation {
+  voice: Float32Array;
+  accomp: Float32Array;
+}
+
+interface Clip {
+  name: string;
+  rate: number;
+  voice: Float32Array;
+  accomp: Float32Array;
+  mixture: Float32Array;
+  /** Frames at the model rate (16 kHz), for the whole-signal methods. */
+  frames: ClipFrames;
+  mixture16: Float32Array;
+}
+
+interface Method {
+  key: string;
+  label: string;
+  run(clip: Clip): Separation;
+}
+
+const MODEL_RATE = 16000;
+const KERNEL = new StftKernel({ fftSize: 1024, hop: 256 });
+const FRAME_HEADER = { sampleRate: MODEL_RATE, fftSize: 1024, hop: 256, levelTau: 4 };
+
+/** Mask (m × frames, at 16 kHz) → voice at the clip's rate; accompaniment = mixture − voice. */
+function fromMask(clip: Clip, mask: Mat): Separation {
+  const { re, im } = clip.frames.spectrum;
+  const vr = mat(re.rows, re.cols), vi = mat(re.rows, re.cols);
+  for (let i = 0; i < mask.data.length; i++) {
+    vr.data[i] = re.data[i] * mask.data[i];
+    vi.data[i] = im.data[i] * mask.data[i];
+  }
+  let voice = istft({ re: vr, im: vi }, clip.mixture16.length, KERNEL);
+  if (clip.rate !== MODEL_RATE) voice = resampleSignal(voice, MODEL_RATE, clip.rate).subarray(0, clip.mixture.length);
+  const accomp = new Float32Array(clip.mixture.length);
+  for (let i = 0; i < accomp.length; i++) accomp[i] = clip.mixture[i] - voice[i];
+  return { voice, accomp };
+}
+
+function maskOf(fn: (v: number, a: number) => number, voice: Mat, accomp: Mat): Mat {
+  const out = mat(voice.rows, voice.cols);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = fn(voice.data[i], accomp.data[i]);
+  return out;
+}
+
+function buildMethods(only: Set<string> | null, models: Map<string, Model>): { methods: Method[]; skipped: string[] } {
+  const all: Method[] = [
+    {
+      key: 'ideal-binary', label: 'Ideal binary mask',
+      run: (c) => fromMask(c, maskOf((v, a) => (v > a ? 1 : 0), c.frames.sources[0], c.frames.sources[1])),
+    },
+    {
+      key: 'ideal-ratio', label: 'Ideal ratio mask (|V|²/(|V|²+|A|²))',
+      run: (c) => fromMask(c, maskOf((v, a) => (v * v + a * a > 0 ? (v * v) / (v * v + a * a) : 0), c.frames.sources[0], c.frames.sources[1])),
+    },
+    {
+      key: 'admm-rpca', label: 'ADMoM RPCA (Huang et al.)',
+      run: (c) => {
+        // Scale-free: the raw magnitudes, as Huang et al. use them.
+        const r = rpcaAdmm(magnitude(c.frames.spectrum, KERNEL));
+        const mask = mat(r.low.rows, r.low.cols);
+        binaryMask(r.sparse.data, r.low.data, mask.data);
+        return fromMask(c, mask);
+      },
+    },
+    {
+      key: 'prox-rpca', label: 'Proximal RPCA',
+      run: (c) => {
+        const r = rpcaProximal(c.frames.x);
+        const mask = mat(r.low.rows, r.low.cols);
+        binaryMask(r.sparse.data, r.low.data, mask.data);
+        return fromMask(c, mask);
+      },
+    },
+  ];
+  const skipped: string[] = [];
+  const dictModel = models.get('nn-rnmf-untrained') ?? models.get('shipped');
+  if (dictModel) {
+    const h = dictModel.header;
+    all.push({
+      key: 'mult-rnmf', label: 'Multiplicative RNMF',
+      // Eq. (6) solved on the clip itself, started from the learned dictionary.
+      run: (c) => {
+        const r = rnmf(c.frames.x, { q: h.q, lambda: h.lambda, lambdaStar: h.lambdaStar, iterations: 200, init: { U: dictModel.arrays.U }, seed: 1 });
+        const low = mat(r.U.rows, r.S.cols);
+        for (let j = 0; j < r.S.cols; j++) {
+          for (let a = 0; a < h.q; a++) {
+            const s = r.S.data[a + j * h.q];
+            if (s === 0) continue;
+            for (let i = 0; i < h.m; i++) low.data[i + j * h.m] += r.U.data[i + a * h.m] * s;
+          }
+        }
+        const mask = mat(low.rows, low.cols);
+        softMask(r.O.data, low.data, h.maskPower, mask.data);
+        return fromMask(c, mask);
+      },
+    });
+  } else skipped.push('mult-rnmf (needs a dictionary: models/paper/rnmf-untrained.nnrnmf)');
+  for (const pm of [...PAPER_MODELS, { key: 'shipped', label: 'Shipped model (public/models/default.nnrnmf)', file: '' }]) {
+    const model = models.get(pm.key);
+    if (!model) {
+      if (!only || only.has(pm.key)) skipped.push(`${pm.key} (no model file ${pm.file || shippedModelPath})`);
+      continue;
+    }
+    all.push({
+      key: pm.key, label: pm.label,
+      run: (c) => {
+        const r = separateChannels(model, c.rate, [c.mixture]);
+        return { voice: r.voice[0], accomp: r.accomp[0] };
+      },
+    });
+  }
+  const methods = only ? all.filter((m) => only.has(m.key)) : all;
+  if (only) for (const k of only) if (!all.some((m) => m.key === k) && !skipped.some((s) => s.startsWith(k))) throw new UsageError(`unknown method "${k}"`);
+  return { methods, skipped };
+}
+
+function pickEvenly<T>(list: T[], n: number): T[] {
+  if (list.length <= n) return list;
+  const idx = new Set(Array.from({ length: n }, (_, i) => Math.round((i * (list.length - 1)) / (n - 1 || 1))));
+  return list.filter((_, i) => idx.has(i));
+}
+
+function main(argv: string[]): void {
+  const { values: a } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: 'boolean' }, data: { type: 'string' }, split: { type: 'string' }, methods: { type: 'string' },
+      pick: { type: 'string' }, json: { type: 'string' },
+    },
+  });
+  if (a.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const dataDir = a.data ?? join(sharedData, 'mir1k');
+  const split = a.split ?? (existsSync(join(dataDir, 'splits.csv')) ? 'dev' : undefined);
+  let refs = listItems(dataDir, split);
+  if (a.pick) {
+    const n = Number(a.pick);
+    if (!(n >= 1)) throw new UsageError(`--pick must be a positive number, got "${a.pick}"`);
+    const groups = new Map<string, typeof refs>();
+    for (const r of refs) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
+    refs = [...groups.values()].flatMap((g) => pickEvenly(g, n));
+  }
+  const only = a.methods ? new Set(a.methods.split(',').map((s) => s.trim()).filter(Boolean)) : null;
+  const models = new Map<string, Model>();
+  for (const pm of PAPER_MODELS) {
+    const path = join(repoRoot, pm.file);
+    if (existsSync(path) && (!only || only.has(pm.key) || (pm.key === 'nn-rnmf-untrained' && only.has('mult-rnmf')))) models.set(pm.key, readModelFile(path));
+  }
+  if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
+  const { methods, skipped } = buildMethods(only, models);
+  if (methods.length === 0) throw new UsageError('no method to run');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  log(`scoring ${methods.length} methods on ${refs.length} clips of ${dataDir}${split ? ` (split ${split})` : ''}`);
+  for (const s of skipped) log(`  skipped: ${s}`);
+
+  const scores = new Map<string, { voice: ClipScore[]; accomp: ClipScore[]; seconds: number }>(methods.map((m) => [m.key, { voice: [], accomp: [], seconds: 0 }]));
+  const perClip: Record<string, unknown>[] = [];
+  let audioSeconds = 0;
+  const started = Date.now();
+  for (const [k, ref] of refs.entries()) {
+    const item: Item = ref.load();
+    let { voice, accomp } = item;
+    // As score.py: keep the mixture below full scale by scaling both sources alike.
+    let peak = 0;
+    for (let i = 0; i < voice.length; i++) peak = Math.max(peak, Math.abs(voice[i] + accomp[i]));
+    if (peak > 0.99) {
+      const g = 0.99 / peak;
+      voice = voice.map((v) => v * g);
+      accomp = accomp.map((v) => v * g);
+    }
+    const mixture = new Float32Array(voice.length);
+    for (let i = 0; i < mixture.length; i++) mixture[i] = voice[i] + accomp[i];
+    const rate = item.sampleRate;
+    const at16 = (x: Float32Array) => (rate === MODEL_RATE ? x : resampleSignal(x, rate, MODEL_RATE));
+    const mixture16 = at16(mixture);
+    const clip: Clip = {
+      name: item.name, rate, voice, accomp, mixture, mixture16,
+      frames: clipFrames(mixture16, [at16(voice), at16(accomp)], FRAME_HEADER),
+    };
+    const seconds = mixture.length / rate;
+    audioSeconds += seconds;
+    const bss = new BssEval([voice, accomp]);
+    const mix = bss.evaluate([mixture, mixture], false);
+    const row: Record<string, unknown> = { clip: item.name, seconds, mixtureSdr: [mix.sdr[0], mix.sdr[1]] };
+    for (const m of methods) {
+      const t0 = performance.now();
+      const sep = m.run(clip);
+      const dt = (performance.now() - t0) / 1000;
+      const r = bss.evaluate([sep.voice, sep.accomp], false);
+      const s = scores.get(m.key)!;
+      s.seconds += dt;
+      s.voice.push({ seconds, sdr: r.sdr[0], sir: r.sir[0], sar: r.sar[0], sdrMixture: mix.sdr[0] });
+      s.accomp.push({ seconds, sdr: r.sdr[1], sir: r.sir[1], sar: r.sar[1], sdrMixture: mix.sdr[1] });
+      row[m.key] = { sdr: [r.sdr[0], r.sdr[1]], sir: [r.sir[0], r.sir[1]], sar: [r.sar[0], r.sar[1]], seconds: dt };
+    }
+    perClip.push(row);
+    const eta = ((Date.now() - started) / 1000 / (k + 1)) * (refs.length - k - 1);
+    log(`[${k + 1}/${refs.length}] ${item.name} (${seconds.toFixed(1)} s)  ~${eta.toFixed(0)} s left`);
+  }
+
+  const rows = methods.map((m) => {
+    const s = scores.get(m.key)!;
+    const v = globalScores(s.voice), acc = globalScores(s.accomp);
+    return { key: m.key, label: m.label, gnsdr: v.gnsdr, gsir: v.gsir, gsar: v.gsar, accompGnsdr: acc.gnsdr, secondsPerSecond: s.seconds / audioSeconds };
+  });
+  const out: string[] = [];
+  out.push(`Voice separation on ${dataDir.replace(/.*\/shared\/data\//, '../shared/data/')}${split ? ` split ${split}` : ''}: ${refs.length} clips, ${(audioSeconds / 60).toFixed(1)} min (BSS-eval v3, duration-weighted)`);
+  out.push('');
+  out.push('| Method | GNSDR | GSIR | GSAR | accomp. GNSDR | s per s of audio |');
+  out.push('|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    out.push(`| ${r.label} | ${r.gnsdr.toFixed(2)} | ${r.gsir.toFixed(2)} | ${r.gsar.toFixed(2)} | ${r.accompGnsdr.toFixed(2)} | ${r.secondsPerSecond < 0.01 ? r.secondsPerSecond.toExponential(1) : r.secondsPerSecond.toFixed(3)} |`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (a.json) writeFileSync(a.json, JSON.stringify({ data: dataDir, split, summary: rows, clips: perClip }, null, 1));
+}
+
+cliMain(main);

@@ -1,0 +1,234 @@
+/**
+ * npm run train -- --out FILE [options]
+ *
+ * Trains an NN RNMF (or NN RPCA) model on a data folder and writes it in the project's model format.
+ * Run with --help for the options. Progress goes to stderr; the last line on stdout sums up.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { clipFrames } from '../core/features.ts';
+import { mat, type Mat } from '../core/matrix.ts';
+import { decodeModel, encodeModel, type Model, type Structure, type Variant } from '../core/model.ts';
+import { algorithm1Model } from '../core/network.ts';
+import { Random } from '../core/random.ts';
+import { rnmf } from '../core/solvers/rnmf.ts';
+import { svdTop } from '../core/solvers/svd.ts';
+import { frameCount, StftKernel } from '../core/stft.ts';
+import { trainNetwork, type FrameSet, type Regime } from '../core/train.ts';
+import { cliMain, readModelFile, UsageError } from './common.ts';
+import { listItems, loadAt, mixture, type Item, type ItemRef } from './dataset.ts';
+import { sharedData } from './paths.ts';
+
+const HELP = `npm run train -- --out FILE [options]
+
+Data
+  --data DIR            MIR-1K folder (Wavfile/*.wav) or stems folder (<item>/voice.wav + accomp.wav)
+                        (default: ../shared/data/mir1k)
+  --split NAME          MIR-1K split(s) to train on, comma-separated (default: train, if splits.csv exists)
+  --frames N            training frames drawn at random (default 10000)
+  --val-frames N        validation frames, from held-out clips (every 6th clip of each singer; default 10000)
+
+Model
+  --variant rnmf|rpca   NN RNMF (non-negative) or NN RPCA (default rnmf)
+  --structure dense|structured
+                        dense: the paper's shared n×n H; structured: per-layer blocks shaped like
+                        Algorithm 1's H, 13× cheaper (default structured)
+  --layers T            depth (default 10)      --q Q   dictionary atoms (default 20)
+  --lambda L            ℓ1 weight (default 0.2) --lambda-star L   ‖s‖² weight (default 1)
+  --level-tau S         level tracker time constant, seconds (default 4)
+  --dictionary MODEL    take U from this model instead of learning it
+  --init MODEL          start from this model's parameters (same variant, structure and sizes)
+  --dict-frames N       frames for learning U (default 10000)   --dict-iterations N (default 500)
+
+Training
+  --regime none|supervised|semi-supervised|unsupervised   (default supervised; none = Algorithm 1)
+  --dict-update         update U during training (multiplicative for RNMF, gradient for RPCA)
+  --steps N (1500)  --batch N (256)  --lr X (1e-4)  --seed N (1)
+  --validate-every N (50)  --patience N (0 = run all steps; keep the best on validation)
+  --name TEXT           name stored in the model
+`;
+
+interface Selection {
+  refs: ItemRef[];
+  /** Frame indices per clip. */
+  picks: Map<number, number[]>;
+}
+
+/** Draws `count` distinct frames, uniformly, from the clips. */
+function pickFrames(lengths: number[], count: number, rng: Random): Map<number, number[]> {
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const all = new Int32Array(total).map((_, i) => i);
+  rng.shuffle(all);
+  const chosen = Array.from(all.subarray(0, Math.min(count, total))).sort((a, b) => a - b);
+  const picks = new Map<number, number[]>();
+  let clip = 0, start = 0;
+  for (const f of chosen) {
+    while (f >= start + lengths[clip]) start += lengths[clip++];
+    if (!picks.has(clip)) picks.set(clip, []);
+    picks.get(clip)!.push(f - start);
+  }
+  return picks;
+}
+
+function gatherFrames(
+  sel: Selection, items: Item[], header: Model['header'], semi: boolean, total: number,
+): FrameSet {
+  const m = header.fftSize / 2 + 1;
+  // Semi-supervised: each picked frame yields an isolated-voice frame and an isolated-accompaniment frame.
+  const count = semi ? 2 * total : total;
+  const x = mat(m, count), voice = mat(m, count), accomp = mat(m, count);
+  let k = 0;
+  const copy = (src: Mat, j: number, dst: Mat, at: number) => dst.data.set(src.data.subarray(j * m, (j + 1) * m), at * m);
+  for (const [clip, frames] of sel.picks) {
+    const item = items[clip];
+    if (semi) {
+      // The paper's semi-supervised regime: isolated sources, the missing one set to zero.
+      const v = clipFrames(item.voice, [], header), a = clipFrames(item.accomp, [], header);
+      for (const j of frames) {
+        copy(v.x, j, x, k); copy(v.x, j, voice, k); k++;
+        copy(a.x, j, x, k); copy(a.x, j, accomp, k); k++;
+      }
+    } else {
+      const f = clipFrames(mixture(item), [item.voice, item.accomp], header);
+      for (const j of frames) {
+        copy(f.x, j, x, k); copy(f.sources[0], j, voice, k); copy(f.sources[1], j, accomp, k); k++;
+      }
+    }
+  }
+  return { x, voice, accomp };
+}
+
+function main(argv: string[]): void {
+  const { values: a } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: 'boolean' }, out: { type: 'string' }, data: { type: 'string' }, split: { type: 'string' },
+      frames: { type: 'string' }, 'val-frames': { type: 'string' }, variant: { type: 'string' }, structure: { type: 'string' },
+      layers: { type: 'string' }, q: { type: 'string' }, lambda: { type: 'string' }, 'lambda-star': { type: 'string' },
+      'level-tau': { type: 'string' }, dictionary: { type: 'string' }, init: { type: 'string' },
+      'dict-frames': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
+      'dict-update': { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+      seed: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
+    },
+  });
+  if (a.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (!a.out) throw new UsageError('--out FILE is required (where to write the model)');
+  const num = (v: string | undefined, d: number, what: string) => {
+    if (v === undefined) return d;
+    const x = Number(v);
+    if (!Number.isFinite(x)) throw new UsageError(`${what} must be a number, got "${v}"`);
+    return x;
+  };
+  const oneOf = <T extends string>(v: string | undefined, d: T, allowed: readonly T[], what: string): T => {
+    const x = (v ?? d) as T;
+    if (!allowed.includes(x)) throw new UsageError(`${what} must be one of ${allowed.join(', ')}; got "${v}"`);
+    return x;
+  };
+  const variant = oneOf<Variant>(a.variant, 'rnmf', ['rnmf', 'rpca'], '--variant');
+  const structure = oneOf<Structure>(a.structure, 'structured', ['dense', 'structured'], '--structure');
+  const regime = oneOf<Regime | 'none'>(a.regime, 'supervised', ['none', 'supervised', 'semi-supervised', 'unsupervised'], '--regime');
+  const dataDir = a.data ?? `${sharedData}/mir1k`;
+  const seed = num(a.seed, 1, '--seed');
+  const started = Date.now();
+  const log = (s: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+
+  const base = { sampleRate: 16000, fftSize: 1024, hop: 256 };
+  const header = {
+    ...base,
+    levelTau: num(a['level-tau'], 4, '--level-tau'),
+  };
+  const kernel = new StftKernel(base);
+  // MIR-1K folders with a splits.csv train on the paper's training singers unless told otherwise.
+  const split = a.split ?? (existsSync(join(dataDir, 'splits.csv')) ? 'train' : undefined);
+  const refs = listItems(dataDir, split);
+  log(`loading ${refs.length} clips from ${dataDir}`);
+  const items = refs.map((r) => loadAt(r, base.sampleRate));
+  const seconds = items.reduce((s, it) => s + it.voice.length / base.sampleRate, 0);
+  // Hold out every 6th clip of each group for validation.
+  const byGroup = new Map<string, number[]>();
+  refs.forEach((r, i) => byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), i]));
+  const valSet = new Set<number>();
+  for (const idx of byGroup.values()) idx.forEach((i, k) => { if (k % 6 === 5) valSet.add(i); });
+  if (valSet.size === 0) valSet.add(refs.length - 1);
+  const trainIdx = refs.map((_, i) => i).filter((i) => !valSet.has(i));
+  const valIdx = [...valSet].sort((x, y) => x - y);
+  if (trainIdx.length === 0) throw new UsageError(`${dataDir}: need at least 2 clips (one is held out for validation)`);
+  const lengths = (idx: number[]) => idx.map((i) => frameCount(items[i].voice.length, kernel));
+  const rng = new Random(seed);
+  const trainSel: Selection = { refs, picks: new Map([...pickFrames(lengths(trainIdx), num(a.frames, 10000, '--frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
+  const valSel: Selection = { refs, picks: new Map([...pickFrames(lengths(valIdx), num(a['val-frames'], 10000, '--val-frames'), rng)].map(([k, v]) => [valIdx[k], v])) };
+  const count = (s: Selection) => [...s.picks.values()].reduce((t, f) => t + f.length, 0);
+
+  // Dictionary and the untrained network (Algorithm 1).
+  let model: Model;
+  const q = num(a.q, 20, '--q'), lambda = num(a.lambda, 0.2, '--lambda'), lambdaStar = num(a['lambda-star'], 1, '--lambda-star');
+  const layers = num(a.layers, 10, '--layers');
+  if (a.init) {
+    model = readModelFile(a.init);
+    const h = model.header;
+    if (h.variant !== variant || h.structure !== structure || h.q !== q || h.layers !== layers) {
+      throw new UsageError(`--init ${a.init} is a ${h.structure} ${h.variant} model with q = ${h.q}, T = ${h.layers}; this run asks for ${structure} ${variant}, q = ${q}, T = ${layers}`);
+    }
+    log(`starting from ${a.init}`);
+  } else {
+    let U: Mat;
+    if (a.dictionary) {
+      U = readModelFile(a.dictionary).arrays.U;
+      if (U.cols !== q) throw new UsageError(`--dictionary ${a.dictionary} has q = ${U.cols}, this run asks for q = ${q}`);
+      log(`dictionary from ${a.dictionary}`);
+    } else {
+      const dictSel: Selection = { refs, picks: new Map([...pickFrames(lengths(trainIdx), num(a['dict-frames'], 10000, '--dict-frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
+      const frames = gatherFrames(dictSel, items, { ...header, m: 513, q, layers, variant, structure, lambda, lambdaStar, maskPower: 2 }, false, count(dictSel));
+      if (variant === 'rnmf') {
+        const iterations = num(a['dict-iterations'], 500, '--dict-iterations');
+        log(`learning the dictionary: multiplicative robust NMF on ${frames.x.cols} mixture frames, q = ${q}, ${iterations} iterations`);
+        U = rnmf(frames.x, {
+          q, lambda, lambdaStar, iterations, seed,
+          onIter: (i, obj) => { if ((i + 1) % 100 === 0) log(`  RNMF iteration ${i + 1}: objective ${obj.toFixed(1)}`); },
+        }).U;
+      } else {
+        log(`dictionary: top ${q} left singular vectors of ${frames.accomp!.cols} clean accompaniment frames`);
+        U = svdTop(frames.accomp!, q).U;
+      }
+    }
+    model = algorithm1Model(U, { lambda, lambdaStar, layers, variant, structure, ...header, maskPower: 2 });
+  }
+
+  let summary = 'untrained (Algorithm 1)';
+  if (regime !== 'none') {
+    const semi = regime === 'semi-supervised';
+    const train = gatherFrames(trainSel, items, model.header, semi, count(trainSel));
+    const val = gatherFrames(valSel, items, model.header, semi, count(valSel));
+    log(`${regime} training${a['dict-update'] ? ' with dictionary update' : ''}: ${train.x.cols} frames, ${val.x.cols} validation frames`);
+    const steps = num(a.steps, 1500, '--steps');
+    const history = trainNetwork(model, train, val, {
+      regime, dictUpdate: !!a['dict-update'], steps, batch: num(a.batch, 256, '--batch'),
+      learningRate: num(a.lr, 1e-4, '--lr'), seed, validateEvery: num(a['validate-every'], 50, '--validate-every'),
+      patience: num(a.patience, 0, '--patience'),
+      onProgress: (p) => log(`step ${String(p.step).padStart(5)}/${p.steps}  train ${p.trainLoss.toFixed(4)}  validation ${p.valLoss.toFixed(4)}  (best ${p.bestValLoss.toFixed(4)} at step ${p.bestStep})`),
+    });
+    const last = history[history.length - 1];
+    summary = `${regime}${a['dict-update'] ? ' + dictionary update' : ''}, best validation loss ${last.bestValLoss.toFixed(4)} at step ${last.bestStep} of ${last.step}`;
+  }
+  const trainSeconds = (Date.now() - started) / 1000;
+  model.info = {
+    ...model.info,
+    name: a.name ?? `NN ${variant.toUpperCase()} ${structure} (${regime === 'none' ? 'untrained' : regime}${a['dict-update'] ? ', dictionary update' : ''})`,
+    regime, dictUpdate: !!a['dict-update'],
+    trainedOn: `${dataDir.replace(/.*\/shared\/data\//, '../shared/data/')}${split ? ` split ${split}` : ''}: ${refs.length} clips, ${(seconds / 60).toFixed(1)} min`,
+    command: `npm run train -- ${argv.join(' ')}`,
+    summary,
+    trainSeconds: Math.round(trainSeconds),
+    created: new Date().toISOString(),
+  };
+  const bytes = encodeModel(model);
+  decodeModel(bytes); // what we write must read back
+  writeFileSync(a.out, bytes);
+  process.stdout.write(`wrote ${a.out} (${(bytes.length / 1024).toFixed(0)} KiB): ${summary}; ${trainSeconds.toFixed(0)} s\n`);
+}
+
+cliMain(main);

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { mat } from '../../src/core/matrix.ts';
+import { decodeModel, encodeModel, ModelError, type Model } from '../../src/core/model.ts';
+import { algorithm1, algorithm1Model, createEncoder } from '../../src/core/network.ts';
+import { Random } from '../../src/core/random.ts';
+
+function dictionary(m: number, q: number, seed: number, signed = false) {
+  const rng = new Random(seed);
+  const U = mat(m, q);
+  for (let i = 0; i < U.data.length; i++) U.data[i] = signed ? rng.normal() : rng.next();
+  return U;
+}
+
+function untrained(structure: 'dense' | 'structured', variant: 'rnmf' | 'rpca' = 'rnmf', layers = 10): Model {
+  return algorithm1Model(dictionary(513, 20, 3, variant === 'rpca'), {
+    lambda: 0.2, lambdaStar: 1, layers, variant, structure, sampleRate: 16000, fftSize: 1024, hop: 256, levelTau: 4, maskPower: 2,
+  });
+}
+
+describe('model file format', () => {
+  for (const structure of ['dense', 'structured'] as const) {
+    it(`round-trips a ${structure} model exactly`, () => {
+      const model = untrained(structure);
+      model.info = { name: 'test ✓ ünïcode', figures: { gnsdr: 5.5 } };
+      const back = decodeModel(encodeModel(model));
+      expect(back.header).toEqual(model.header);
+      expect(back.info).toEqual(model.info);
+      for (const [k, a] of Object.entries(model.arrays)) {
+        const b = back.arrays[k].data;
+        expect(b.length).toBe(a.data.length);
+        expect(a.data.every((v, i) => v === b[i]), k).toBe(true);
+      }
+    });
+  }
+
+  const bytes = encodeModel(untrained('structured'));
+
+  it('rejects a truncated file', () => {
+    expect(() => decodeModel(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated: \d+ of \d+ bytes/);
+    expect(() => decodeModel(bytes.subarray(0, 40))).toThrow(/truncated/);
+  });
+
+  it('rejects a corrupt file (one flipped bit) by its checksum', () => {
+    const bad = bytes.slice();
+    bad[bad.length - 5] ^= 0x10;
+    expect(() => decodeModel(bad)).toThrow(/corrupt: checksum/);
+  });
+
+  it('rejects what is not a model, and a newer format version', () => {
+    expect(() => decodeModel(new TextEncoder().encode('RIFF....WAVEfmt '))).toThrow(/not a model file/);
+    const newer = bytes.slice();
+    new DataView(newer.buffer).setUint32(8, 2, true);
+    expect(() => decodeModel(newer)).toThrow(/version 2 is newer/);
+  });
+
+  it('rejects a model whose arrays do not match its header', () => {
+    const model = untrained('structured');
+    model.arrays.Hso = mat(20, 100);
+    expect(() => encodeModel(model)).toThrow(ModelError);
+    expect(() => encodeModel(model)).toThrow(/"Hso" is 20×100, expected 20×4617/);
+    const m2 = untrained('dense');
+    m2.header = { ...m2.header, m: 257 };
+    expect(() => encodeModel(m2)).toThrow(/m = 257 bins, but an FFT of 1024 has 513/);
+    const m3 = untrained('dense');
+    m3.arrays.W.data[7] = NaN;
+    expect(() => encodeModel(m3)).toThrow(/non-finite/);
+  });
+});
+
+describe('the untrained network is Algorithm 1', () => {
+  for (const structure of ['dense', 'structured'] as const) {
+    for (const variant of ['rnmf', 'rpca'] as const) {
+      it(`${structure} ${variant}: T layers = T iterations of Algorithm 1`, () => {
+        for (const T of [1, 2, 10]) {
+          if (structure === 'structured' && T < 2) continue;
+          const model = untrained(structure, variant, T);
+          const enc = createEncoder(model);
+          const rng = new Random(T);
+          const x = Float32Array.from({ length: 513 }, () => 4 * rng.next() ** 3);
+          const o = new Float32Array(513), l = new Float32Array(513);
+          enc.run(x, o, l);
+          const ref = algorithm1(x, model.arrays.U, { lambda: 0.2, lambdaStar: 1, variant, iterations: T, alpha: model.info.alpha as number });
+          const U = model.arrays.U.data;
+          let scale = 0;
+          for (let i = 0; i < 513; i++) scale = Math.max(scale, Math.abs(ref.o[i]));
+          expect(scale).toBeGreaterThan(0);
+          for (let i = 0; i < 513; i++) {
+            expect(Math.abs(o[i] - ref.o[i])).toBeLessThan(1e-5 * scale + 1e-7);
+            let us = 0;
+            for (let a = 0; a < 20; a++) us += U[i + a * 513] * ref.s[a];
+            expect(Math.abs(l[i] - us)).toBeLessThan(1e-4 * Math.max(1, Math.abs(us)));
+          }
+        }
+      });
+    }
+  }
+
+  it('Algorithm 1 converges to the optimum of eq. (8): KKT conditions hold', () => {
+    const m = 64, q = 5;
+    const U = dictionary(m, q, 9);
+    const rng = new Random(4);
+    const x = Float32Array.from({ length: m }, () => 2 * rng.next());
+    const lambda = 0.2, lambdaStar = 1;
+    const { s, o } = algorithm1(x, U, { lambda, lambdaStar, iterations: 200_000, tol: 1e-12 });
+    // Gradient of the smooth part: g_s = −Uᵀr + λ* s, g_o = −r, r = x − Us − o.
+    const r = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      let us = 0;
+      for (let a = 0; a < q; a++) us += U.data[i + a * m] * s[a];
+      r[i] = x[i] - us - o[i];
+    }
+    expect(s.some((v) => v > 0) && o.some((v) => v > 0)).toBe(true);
+    for (let a = 0; a < q; a++) {
+      let g = lambdaStar * s[a];
+      for (let i = 0; i < m; i++) g -= U.data[i + a * m] * r[i];
+      if (s[a] > 0) expect(Math.abs(g)).toBeLessThan(1e-3);
+      else expect(g).toBeGreaterThan(-1e-3);
+    }
+    for (let i = 0; i < m; i++) {
+      if (o[i] > 0) expect(Math.abs(-r[i] + lambda)).toBeLessThan(1e-3);
+      else expect(-r[i] + lambda).toBeGreaterThan(-1e-3);
+    }
+  });
+});
