@@ -127,6 +127,16 @@ export class Separator {
     this.reset();
   }
 
+  /** The normalised magnitudes the network saw in the last frame (read-only; for tests and meters). */
+  get networkInput(): Float32Array {
+    return this.mag;
+  }
+
+  /** The voice mask of the last frame (read-only). */
+  get lastMask(): Float32Array {
+    return this.mask;
+  }
+
   /** Back to silence: as if freshly constructed. */
   reset(): void {
     this.level.reset();
