@@ -252,7 +252,10 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
     if (off % 4 !== 0 || off + rows * cols * 4 > total) fail(`model file is corrupt: array "${name}" lies outside the file`);
     let data: Float32Array;
     if (LITTLE_ENDIAN) {
-      data = new Float32Array(bytes.slice(off, off + rows * cols * 4).buffer);
+      // Copy into a fresh buffer (a Node Buffer's slice() is a view, and offsets may be unaligned).
+      const copy = new Uint8Array(rows * cols * 4);
+      copy.set(bytes.subarray(off, off + copy.length));
+      data = new Float32Array(copy.buffer);
     } else {
       data = new Float32Array(rows * cols);
       for (let k = 0; k < data.length; k++) data[k] = v.getFloat32(off + 4 * k, true);
