@@ -47,6 +47,7 @@ const HELP = `npm run eval -- --data DIR [--split dev] [options]
   --methods LIST    comma-separated method keys (default: all); see the list below
   --pick N          only N clips per singer, spread evenly (a quick figure)
   --json FILE       also write every clip's figures as JSON
+  --model FILE      also score this model (repeatable); with --methods none, only the given models
 
 Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, shipped
 `;
@@ -105,7 +106,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
       run: (c) => fromMask(c, maskOf((v, a) => (v > a ? 1 : 0), c.frames.sources[0], c.frames.sources[1])),
     },
     {
-      key: 'ideal-ratio', label: 'Ideal ratio mask (|V|²/(|V|²+|A|²))',
+      key: 'ideal-ratio', label: 'Ideal ratio mask',
       run: (c) => fromMask(c, maskOf((v, a) => (v * v + a * a > 0 ? (v * v) / (v * v + a * a) : 0), c.frames.sources[0], c.frames.sources[1])),
     },
     {
@@ -166,6 +167,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
     });
   }
   const methods = only ? all.filter((m) => only.has(m.key)) : all;
+  // --methods '' (empty) with --model: only the given models.
   if (only) for (const k of only) if (!all.some((m) => m.key === k) && !skipped.some((s) => s.startsWith(k))) throw new UsageError(`unknown method "${k}"`);
   return { methods, skipped };
 }
@@ -181,7 +183,7 @@ function main(argv: string[]): void {
     args: argv,
     options: {
       help: { type: 'boolean' }, data: { type: 'string' }, split: { type: 'string' }, methods: { type: 'string' },
-      pick: { type: 'string' }, json: { type: 'string' },
+      pick: { type: 'string' }, json: { type: 'string' }, model: { type: 'string', multiple: true },
     },
   });
   if (a.help) {
@@ -198,7 +200,8 @@ function main(argv: string[]): void {
     for (const r of refs) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
     refs = [...groups.values()].flatMap((g) => pickEvenly(g, n));
   }
-  const only = a.methods ? new Set(a.methods.split(',').map((s) => s.trim()).filter(Boolean)) : null;
+  // --methods none: only the --model files.
+  const only = a.methods === 'none' ? new Set<string>() : a.methods ? new Set(a.methods.split(',').map((s) => s.trim()).filter(Boolean)) : null;
   const models = new Map<string, Model>();
   for (const pm of PAPER_MODELS) {
     const path = join(repoRoot, pm.file);
@@ -206,6 +209,16 @@ function main(argv: string[]): void {
   }
   if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
   const { methods, skipped } = buildMethods(only, models);
+  for (const file of a.model ?? []) {
+    const model = readModelFile(file);
+    methods.push({
+      key: `model:${file}`, label: `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`,
+      run: (c) => {
+        const r = separateChannels(model, c.rate, [c.mixture]);
+        return { voice: r.voice[0], accomp: r.accomp[0] };
+      },
+    });
+  }
   if (methods.length === 0) throw new UsageError('no method to run');
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`scoring ${methods.length} methods on ${refs.length} clips of ${dataDir}${split ? ` (split ${split})` : ''}`);
