@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BssEval, globalScores, type ClipScore } from '../core/bsseval.ts';
 import { clipFrames, type ClipFrames } from '../core/features.ts';
-import { binaryMask, softMask } from '../core/masks.ts';
+import { softMask } from '../core/masks.ts';
 import { mat, type Mat } from '../core/matrix.ts';
 import type { Model } from '../core/model.ts';
 import { resampleSignal } from '../core/resample.ts';
 import { separateChannels } from '../core/separator.ts';
 import { rnmf } from '../core/solvers/rnmf.ts';
-import { rpcaAdmm } from '../core/solvers/rpca-admm.ts';
+import { binaryMask, rpcaAdmm } from '../core/solvers/rpca-admm.ts';
 import { rpcaProximal } from '../core/solvers/rpca-prox.ts';
 import { istft, magnitude, StftKernel } from '../core/stft.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
@@ -114,18 +114,14 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
       run: (c) => {
         // Scale-free: the raw magnitudes, as Huang et al. use them.
         const r = rpcaAdmm(magnitude(c.frames.spectrum, KERNEL));
-        const mask = mat(r.low.rows, r.low.cols);
-        binaryMask(r.sparse.data, r.low.data, mask.data);
-        return fromMask(c, mask);
+        return fromMask(c, binaryMask(r.sparse, r.low));
       },
     },
     {
       key: 'prox-rpca', label: 'Proximal RPCA',
       run: (c) => {
         const r = rpcaProximal(c.frames.x);
-        const mask = mat(r.low.rows, r.low.cols);
-        binaryMask(r.sparse.data, r.low.data, mask.data);
-        return fromMask(c, mask);
+        return fromMask(c, binaryMask(r.sparse, r.low));
       },
     },
   ];
