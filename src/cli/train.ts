@@ -45,6 +45,7 @@ Training
   --regime none|supervised|semi-supervised|unsupervised   (default supervised; none = Algorithm 1)
   --dict-update         update U during training (multiplicative for RNMF, gradient for RPCA)
   --steps N (1500)  --batch N (256)  --lr X (1e-4)  --seed N (1)
+  --schedule constant|cosine   learning-rate schedule (default constant)
   --validate-every N (50)  --patience N (0 = run all steps; keep the best on validation)
   --name TEXT           name stored in the model
 `;
@@ -109,7 +110,7 @@ function main(argv: string[]): void {
       'level-tau': { type: 'string' }, dictionary: { type: 'string' }, init: { type: 'string' },
       'dict-frames': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-      seed: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
+      seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
   if (a.help) {
@@ -207,7 +208,8 @@ function main(argv: string[]): void {
     const steps = num(a.steps, 1500, '--steps');
     const history = trainNetwork(model, train, val, {
       regime, dictUpdate: !!a['dict-update'], steps, batch: num(a.batch, 256, '--batch'),
-      learningRate: num(a.lr, 1e-4, '--lr'), seed, validateEvery: num(a['validate-every'], 50, '--validate-every'),
+      learningRate: num(a.lr, 1e-4, '--lr'), seed,
+      schedule: oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule'), validateEvery: num(a['validate-every'], 50, '--validate-every'),
       patience: num(a.patience, 0, '--patience'),
       onProgress: (p) => log(`step ${String(p.step).padStart(5)}/${p.steps}  train ${p.trainLoss.toFixed(4)}  validation ${p.valLoss.toFixed(4)}  (best ${p.bestValLoss.toFixed(4)} at step ${p.bestStep})`),
     });

@@ -34,6 +34,8 @@ export interface TrainOptions {
   steps: number;
   batch: number;
   learningRate: number;
+  /** constant, or cosine decay from learningRate to 0 over the steps. */
+  schedule?: 'constant' | 'cosine';
   seed: number;
   /** Validate every this many steps. */
   validateEvery: number;
@@ -430,7 +432,10 @@ class Adam {
   private readonly m1: Float32Array;
   private readonly m2: Float32Array;
   private t = 0;
-  constructor(size: number, private readonly lr: number, private readonly b1 = 0.9, private readonly b2 = 0.999) {
+  /** Learning rate; the schedule changes it between steps. */
+  lr: number;
+  constructor(size: number, lr: number, private readonly b1 = 0.9, private readonly b2 = 0.999) {
+    this.lr = lr;
     this.m1 = new Float32Array(size);
     this.m2 = new Float32Array(size);
   }
@@ -541,6 +546,11 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
   };
   report(0, best);
   for (let step = 1; step <= opts.steps; step++) {
+    if (opts.schedule === 'cosine') {
+      const lr = 0.5 * opts.learningRate * (1 + Math.cos((Math.PI * (step - 1)) / opts.steps));
+      for (const a of Object.values(adam)) a.lr = lr;
+      adamU.lr = lr;
+    }
     if (cursor + opts.batch > frames) {
       rng.shuffle(order);
       cursor = 0;
