@@ -8,11 +8,12 @@
  *   8       4     u32 format version (1)
  *   12      4     u32 total file length in bytes
  *   16      4     u32 CRC-32 of bytes [20, total)
- *   20      4×8   u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure
- *   52      8×4   f64 lambda, lambdaStar, levelTau, maskPower
- *   84      4     u32 info length (bytes of UTF-8 JSON)
- *   88      4     u32 array count
- *   92      …     info JSON, zero-padded to a multiple of 4
+ *   20      4×10  u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure,
+ *                     inputRank, layerRank
+ *   60      8×4   f64 lambda, lambdaStar, levelTau, maskPower
+ *   92      4     u32 info length (bytes of UTF-8 JSON)
+ *   96      4     u32 array count
+ *   100     …     info JSON, zero-padded to a multiple of 4
  *   …       28×n  array table: name (16 bytes ASCII, zero-padded), u32 rows, u32 cols, u32 byte offset
  *   …       …     float32 data of each array (column-major), at its offset
  *
@@ -23,7 +24,7 @@ import { mat, type Mat } from './matrix.ts';
 
 export const MAGIC = 'NNRNMF\0\0';
 export const FORMAT_VERSION = 1;
-const FIXED_HEADER = 92;
+const FIXED_HEADER = 100;
 const TABLE_ENTRY = 28;
 /** Float arrays are copied in bulk on little-endian machines (all current ones), else value by value. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -52,6 +53,13 @@ export interface ModelHeader {
   layers: number;
   variant: Variant;
   structure: Structure;
+  /**
+   * Structured networks only: rank of a learned low-rank term added to the diagonal o-rows of W
+   * (inputRank) and to the diagonal o→o block of each layer's H (layerRank); 0 = none (Algorithm 1's
+   * shape). They let the voice estimate mix frequencies, as the dense network can, at 2·m·rank cost.
+   */
+  inputRank: number;
+  layerRank: number;
   /** ℓ1 weight on the voice (in normalised-magnitude units). */
   lambda: number;
   /** Weight on ‖s‖² (and ‖U‖²). */
@@ -81,7 +89,7 @@ export function expectedShapes(h: ModelHeader): Record<string, [number, number]>
   if (h.structure === 'dense') {
     return { U: [m, q], W: [n, m], H: [n, n], t: [n, 1] };
   }
-  return {
+  const shapes: Record<string, [number, number]> = {
     U: [m, q],
     Ws: [q, m], // s-rows of W
     wo: [m, 1], // o-rows of W (diagonal)
@@ -91,6 +99,10 @@ export function expectedShapes(h: ModelHeader): Record<string, [number, number]>
     Hos: [m, q * (T - 1)],
     hoo: [m, T - 1], // diagonal of the o→o block
   };
+  const { inputRank: rw, layerRank: rh } = h;
+  if (rw > 0) Object.assign(shapes, { Pw: [m, rw], Qw: [rw, m] }); // W_oo += Pw·Qw
+  if (rh > 0) Object.assign(shapes, { Ph: [m, rh * (T - 1)], Qh: [rh, m * (T - 1)] }); // H_oo += Ph·Qh per layer
+  return shapes;
 }
 
 const CRC_TABLE = (() => {
@@ -133,6 +145,8 @@ function validateHeader(h: ModelHeader): void {
   if (!(h.q >= 1 && h.q <= 4096)) bad(`q = ${h.q}`);
   if (!(h.layers >= 1 && h.layers <= 1000)) bad(`T = ${h.layers} layers`);
   if (h.structure === 'structured' && h.layers < 2) bad('a structured network needs at least 2 layers');
+  if (!(h.inputRank >= 0 && h.inputRank <= h.m && h.layerRank >= 0 && h.layerRank <= h.m)) bad(`ranks ${h.inputRank}, ${h.layerRank}`);
+  if (h.structure === 'dense' && (h.inputRank || h.layerRank)) bad('low-rank terms apply to structured networks only');
   for (const [k, v] of [['lambda', h.lambda], ['lambdaStar', h.lambdaStar], ['levelTau', h.levelTau], ['maskPower', h.maskPower]] as const) {
     if (!Number.isFinite(v) || v < 0) bad(`${k} = ${v}`);
   }
@@ -175,11 +189,11 @@ export function encodeModel(model: Model): Uint8Array {
   for (let i = 0; i < 8; i++) bytes[i] = MAGIC.charCodeAt(i);
   v.setUint32(8, FORMAT_VERSION, true);
   v.setUint32(12, total, true);
-  const ints = [h.sampleRate, h.fftSize, h.hop, h.m, h.q, h.layers, VARIANTS.indexOf(h.variant), STRUCTURES.indexOf(h.structure)];
+  const ints = [h.sampleRate, h.fftSize, h.hop, h.m, h.q, h.layers, VARIANTS.indexOf(h.variant), STRUCTURES.indexOf(h.structure), h.inputRank, h.layerRank];
   ints.forEach((x, i) => v.setUint32(20 + 4 * i, x, true));
-  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat64(52 + 8 * i, x, true));
-  v.setUint32(84, info.length, true);
-  v.setUint32(88, names.length, true);
+  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat64(60 + 8 * i, x, true));
+  v.setUint32(92, info.length, true);
+  v.setUint32(96, names.length, true);
   bytes.set(info, FIXED_HEADER);
   names.forEach((name, i) => {
     const at = FIXED_HEADER + infoPadded + TABLE_ENTRY * i;
@@ -223,18 +237,18 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   const actual = crc32(bytes.subarray(20));
   if (stored !== actual) fail(`model file is corrupt: checksum ${actual.toString(16).padStart(8, '0')} does not match the stored ${stored.toString(16).padStart(8, '0')}`);
   const u = (i: number) => v.getUint32(20 + 4 * i, true);
-  const f = (i: number) => v.getFloat64(52 + 8 * i, true);
+  const f = (i: number) => v.getFloat64(60 + 8 * i, true);
   const variant = VARIANTS[u(6)];
   const structure = STRUCTURES[u(7)];
   if (!variant) fail(`model variant code ${u(6)} is unknown`);
   if (!structure) fail(`model structure code ${u(7)} is unknown`);
   const header: ModelHeader = {
-    sampleRate: u(0), fftSize: u(1), hop: u(2), m: u(3), q: u(4), layers: u(5), variant, structure,
+    sampleRate: u(0), fftSize: u(1), hop: u(2), m: u(3), q: u(4), layers: u(5), variant, structure, inputRank: u(8), layerRank: u(9),
     lambda: f(0), lambdaStar: f(1), levelTau: f(2), maskPower: f(3),
   };
   validateHeader(header);
-  const infoLen = v.getUint32(84, true);
-  const count = v.getUint32(88, true);
+  const infoLen = v.getUint32(92, true);
+  const count = v.getUint32(96, true);
   const tableAt = FIXED_HEADER + ((infoLen + 3) & ~3);
   if (tableAt + TABLE_ENTRY * count > total) fail('model file is corrupt: its array table runs past the end');
   let info: Record<string, unknown> = {};
@@ -271,5 +285,6 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
 export function describeModel(model: Model): string {
   const h = model.header;
   const name = typeof model.info.name === 'string' ? model.info.name : 'unnamed model';
-  return `${name}: NN ${h.variant.toUpperCase()} (${h.structure}), T = ${h.layers}, q = ${h.q}, ${h.sampleRate} Hz, FFT ${h.fftSize}/${h.hop}`;
+  const ranks = h.inputRank || h.layerRank ? ` + rank ${h.inputRank}/${h.layerRank}` : '';
+  return `${name}: NN ${h.variant.toUpperCase()} (${h.structure}${ranks}), T = ${h.layers}, q = ${h.q}, ${h.sampleRate} Hz, FFT ${h.fftSize}/${h.hop}`;
 }

@@ -23,6 +23,7 @@
  */
 import { gemmTN, mat, type Mat } from './matrix.ts';
 import type { Model, ModelHeader, Structure, Variant } from './model.ts';
+import { Random } from './random.ts';
 
 export interface Algorithm1Settings {
   lambda: number;
@@ -117,7 +118,8 @@ function prox(b: number, t: number, nonneg: boolean): number {
 export function algorithm1Model(
   u: Mat,
   opts: { lambda: number; lambdaStar: number; layers: number; variant: Variant; structure: Structure;
-    sampleRate: number; fftSize: number; hop: number; levelTau: number; maskPower: number; alpha?: number },
+    sampleRate: number; fftSize: number; hop: number; levelTau: number; maskPower: number; alpha?: number;
+    inputRank?: number; layerRank?: number; seed?: number },
 ): Model {
   const m = u.rows, q = u.cols, n = m + q, T = opts.layers;
   const alpha = opts.alpha ?? algorithm1Alpha(u, opts.lambdaStar);
@@ -125,6 +127,8 @@ export function algorithm1Model(
     sampleRate: opts.sampleRate, fftSize: opts.fftSize, hop: opts.hop, m, q, layers: T,
     variant: opts.variant, structure: opts.structure, lambda: opts.lambda, lambdaStar: opts.lambdaStar,
     levelTau: opts.levelTau, maskPower: opts.maskPower,
+    inputRank: opts.structure === 'structured' ? opts.inputRank ?? 0 : 0,
+    layerRank: opts.structure === 'structured' ? opts.layerRank ?? 0 : 0,
   };
   const U = u.data;
   const utu = mat(q, q);
@@ -176,6 +180,12 @@ export function algorithm1Model(
     }
     for (let l = 0; l < T; l++) t.data.set(tVec, l * n);
     Object.assign(arrays, { Ws, wo, t, Hss, Hso, Hos, hoo });
+    // Low-rank terms P·Q: P = 0 keeps the network exactly Algorithm 1; Q small and random, so
+    // training can grow P (dL/dP = g·(Q d)ᵀ is non-zero from the start).
+    const rng = new Random(opts.seed ?? 1);
+    const randomQ = (rows: number, cols: number) => mat(rows, cols, Float32Array.from({ length: rows * cols }, () => rng.normal() / Math.sqrt(m)));
+    if (header.inputRank > 0) Object.assign(arrays, { Pw: mat(m, header.inputRank), Qw: randomQ(header.inputRank, m) });
+    if (header.layerRank > 0) Object.assign(arrays, { Ph: mat(m, header.layerRank * L), Qh: randomQ(header.layerRank, m * L) });
   }
   return { header, arrays, info: { name: 'untrained (Algorithm 1)', alpha } };
 }
@@ -189,6 +199,23 @@ export interface Encoder {
 
 export function createEncoder(model: Model): Encoder {
   return model.header.structure === 'dense' ? new DenseEncoder(model) : new StructuredEncoder(model);
+}
+
+/** out += P (Q x) for the r columns of P starting at column c0 (P: m × ·, Q: r × m, column-major). */
+function addLowRank(P: Float32Array, Q: Float32Array, c0: number, r: number, x: Float32Array, out: Float32Array, v: Float32Array, m: number): void {
+  v.fill(0, 0, r);
+  for (let i = 0; i < m; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const off = i * r;
+    for (let k = 0; k < r; k++) v[k] += Q[off + k] * xi;
+  }
+  for (let k = 0; k < r; k++) {
+    const vk = v[k];
+    if (vk === 0) continue;
+    const off = (c0 + k) * m;
+    for (let i = 0; i < m; i++) out[i] += P[off + i] * vk;
+  }
 }
 
 /** U s into out (m). */
@@ -264,10 +291,12 @@ class StructuredEncoder implements Encoder {
   private readonly zs: Float32Array;
   private readonly zo: Float32Array;
   private readonly ds: Float32Array;
+  private readonly lowRank: Float32Array;
 
   constructor(model: Model) {
     this.header = model.header;
     const { m, q } = model.header;
+    this.lowRank = new Float32Array(Math.max(model.header.inputRank, model.header.layerRank, 1));
     this.a = Object.fromEntries(Object.entries(model.arrays).map(([k, v]) => [k, v.data]));
     this.bs = new Float32Array(q);
     this.bo = new Float32Array(m);
@@ -281,8 +310,9 @@ class StructuredEncoder implements Encoder {
   run(x: Float32Array, voice: Float32Array, accomp: Float32Array): void {
     const { m, q, layers: T, variant } = this.header;
     const n = m + q;
-    const { Ws, wo, t, Hss, Hso, Hos, hoo, U } = this.a;
-    const { bs, bo, ys, yo, zs, zo, ds } = this;
+    const { Ws, wo, t, Hss, Hso, Hos, hoo, U, Pw, Qw, Ph, Qh } = this.a;
+    const { bs, bo, ys, yo, zs, zo, ds, lowRank: v } = this;
+    const rw = this.header.inputRank, rh = this.header.layerRank;
     const nonneg = variant === 'rnmf';
     // b = [Ws x; wo ⊙ x]
     for (let a = 0; a < q; a++) bs[a] = 0;
@@ -293,6 +323,7 @@ class StructuredEncoder implements Encoder {
       const off = i * q;
       for (let a = 0; a < q; a++) bs[a] += Ws[off + a] * xi;
     }
+    if (rw > 0) addLowRank(Pw, Qw, 0, rw, x, bo, v, m);
     zs.fill(0);
     zo.fill(0);
     for (let layer = 0; layer < T; layer++) {
@@ -314,6 +345,7 @@ class StructuredEncoder implements Encoder {
         const off2 = osOff + c * m;
         for (let i = 0; i < m; i++) bo[i] += Hos[off2 + i] * d;
       }
+      if (rh > 0) v.fill(0, 0, rh);
       for (let i = 0; i < m; i++) {
         const d = yo[i] - zo[i];
         if (d === 0) continue;
@@ -321,6 +353,18 @@ class StructuredEncoder implements Encoder {
         bo[i] += hoo[ooOff + i] * d;
         const off = soOff + i * q;
         for (let a = 0; a < q; a++) bs[a] += Hso[off + a] * d;
+        if (rh > 0) {
+          const qOff = (layer * m + i) * rh;
+          for (let k = 0; k < rh; k++) v[k] += Qh[qOff + k] * d;
+        }
+      }
+      if (rh > 0) {
+        for (let k = 0; k < rh; k++) {
+          const vk = v[k];
+          if (vk === 0) continue;
+          const off = (layer * rh + k) * m;
+          for (let i = 0; i < m; i++) bo[i] += Ph[off + i] * vk;
+        }
       }
     }
     for (let i = 0; i < m; i++) voice[i] = yo[i];

@@ -222,6 +222,13 @@ class StructuredTrainable implements Trainable {
   private readonly gds: Mat;
   private readonly gdo: Mat;
   private readonly xs: Mat;
+  private readonly rw: number;
+  private readonly rh: number;
+  private readonly uw: Mat; // Qw x
+  private readonly vh: Mat; // Qh d_o
+  private readonly gv: Mat; // Phᵀ gb_o
+  private readonly gw: Mat; // Pwᵀ gb_o
+  private readonly tmpO2: Mat;
   private x: Mat | null = null;
   private cols = 0;
 
@@ -232,7 +239,11 @@ class StructuredTrainable implements Trainable {
     this.q = q;
     this.T = T;
     this.nonneg = variant === 'rnmf';
+    this.rw = model.header.inputRank;
+    this.rh = model.header.layerRank;
     const names = ['Ws', 'wo', 't', 'Hss', 'Hso', 'Hos', 'hoo'];
+    if (this.rw > 0) names.push('Pw', 'Qw');
+    if (this.rh > 0) names.push('Ph', 'Qh');
     this.A = Object.fromEntries(names.map((k) => [k, model.arrays[k]]));
     this.G = Object.fromEntries(names.map((k) => [k, mat(model.arrays[k].rows, model.arrays[k].cols)]));
     this.params = Object.fromEntries(names.map((k) => [k, this.A[k].data]));
@@ -252,16 +263,23 @@ class StructuredTrainable implements Trainable {
     this.gds = alloc(q);
     this.gdo = alloc(m);
     this.xs = alloc(q);
+    this.uw = alloc(Math.max(1, this.rw));
+    this.gw = alloc(Math.max(1, this.rw));
+    this.vh = alloc(Math.max(1, this.rh));
+    this.gv = alloc(Math.max(1, this.rh));
+    this.tmpO2 = alloc(m);
   }
 
   /** Layer l's transition blocks (l = 0 .. T−2) as matrix views. */
   private blocks(src: Record<string, Mat>, l: number) {
-    const { m, q } = this;
+    const { m, q, rh } = this;
     return {
       ss: colRange(src.Hss, l * q, (l + 1) * q),
       so: colRange(src.Hso, l * m, (l + 1) * m),
       os: colRange(src.Hos, l * q, (l + 1) * q),
       oo: src.hoo.data.subarray(l * m, (l + 1) * m),
+      P: rh > 0 ? colRange(src.Ph, l * rh, (l + 1) * rh) : null,
+      Q: rh > 0 ? colRange(src.Qh, l * m, (l + 1) * m) : null,
     };
   }
 
@@ -283,9 +301,14 @@ class StructuredTrainable implements Trainable {
     const xs = colRange(this.xs, 0, cols);
     gemm(A.Ws, this.x, xs);
     const b0 = this.b[0].data, X = this.x.data, wo = A.wo.data;
+    const lr = colRange(this.tmpO2, 0, cols);
+    if (this.rw > 0) {
+      gemm(A.Qw, this.x, colRange(this.uw, 0, cols));
+      gemm(A.Pw, colRange(this.uw, 0, cols), lr);
+    }
     for (let j = 0; j < cols; j++) {
       for (let a = 0; a < q; a++) b0[j * n + a] = xs.data[j * q + a];
-      for (let i = 0; i < m; i++) b0[j * n + q + i] = wo[i] * X[j * m + i];
+      for (let i = 0; i < m; i++) b0[j * n + q + i] = wo[i] * X[j * m + i] + (this.rw > 0 ? lr.data[j * m + i] : 0);
     }
     proxForward(b0, this.y[0].data, A.t.data.subarray(0, n), n, cols, this.nonneg);
     const ds = colRange(this.ds, 0, cols), dO = colRange(this.dO, 0, cols);
@@ -301,6 +324,11 @@ class StructuredTrainable implements Trainable {
       gemm(B.ss, ds, ts);
       gemm(B.so, dO, ts, 1);
       gemm(B.os, ds, to);
+      if (B.P && B.Q) {
+        const vh = colRange(this.vh, 0, cols);
+        gemm(B.Q, dO, vh);
+        gemm(B.P, vh, to, 1);
+      }
       const bl = this.b[l].data, bp = this.b[l - 1].data;
       for (let j = 0; j < cols; j++) {
         for (let a = 0; a < q; a++) bl[j * n + a] = bp[j * n + a] + ts.data[j * q + a];
@@ -344,6 +372,15 @@ class StructuredTrainable implements Trainable {
         gemmTN(B.ss, gbs, gds);
         gemmTN(B.os, gbo, gds, 1);
         gemmTN(B.so, gbs, gdo);
+        if (B.P && B.Q && GB.P && GB.Q) {
+          // o ← … + P (Q d_o): dP += gb_o (Q d_o)ᵀ, dQ += (Pᵀ gb_o) d_oᵀ, gd_o += Qᵀ (Pᵀ gb_o)
+          const vh = colRange(this.vh, 0, cols), gv = colRange(this.gv, 0, cols);
+          gemm(B.Q, dO, vh);
+          gemmNT(gbo, vh, GB.P, 1);
+          gemmTN(B.P, gbo, gv);
+          gemmNT(gv, dO, GB.Q, 1);
+          gemmTN(B.Q, gv, gdo, 1);
+        }
         const g1 = this.gy[l - 1].data, g2 = l >= 2 ? this.gy[l - 2].data : null;
         for (let j = 0; j < cols; j++) {
           for (let a = 0; a < q; a++) {
@@ -359,6 +396,13 @@ class StructuredTrainable implements Trainable {
         }
       } else {
         gemmNT(gbs, this.x!, G.Ws, 1);
+        if (this.rw > 0) {
+          const uw = colRange(this.uw, 0, cols), gw = colRange(this.gw, 0, cols);
+          gemm(A.Qw, this.x!, uw);
+          gemmNT(gbo, uw, G.Pw, 1);
+          gemmTN(A.Pw, gbo, gw);
+          gemmNT(gw, this.x!, G.Qw, 1);
+        }
         const X = this.x!.data, gwo = G.wo.data;
         for (let j = 0; j < cols; j++) {
           for (let i = 0; i < m; i++) gwo[i] += gbo.data[j * m + i] * X[j * m + i];

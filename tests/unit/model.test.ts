@@ -14,6 +14,7 @@ function dictionary(m: number, q: number, seed: number, signed = false) {
 function untrained(structure: 'dense' | 'structured', variant: 'rnmf' | 'rpca' = 'rnmf', layers = 10): Model {
   return algorithm1Model(dictionary(513, 20, 3, variant === 'rpca'), {
     lambda: 0.2, lambdaStar: 1, layers, variant, structure, sampleRate: 16000, fftSize: 1024, hop: 256, levelTau: 4, maskPower: 2,
+    inputRank: 8, layerRank: 4,
   });
 }
 

@@ -17,6 +17,7 @@ function smallModel(variant: 'rnmf' | 'rpca', structure: 'dense' | 'structured',
   for (let i = 0; i < U.data.length; i++) U.data[i] = variant === 'rnmf' ? rng.next() : rng.normal();
   const model = algorithm1Model(U, {
     lambda: 0.3, lambdaStar: 0.5, layers: 4, variant, structure, sampleRate: 16000, fftSize: 16, hop: 4, levelTau: 4, maskPower: 2,
+    inputRank: 2, layerRank: 3,
   });
   // Move away from Algorithm 1's exact values so every block matters.
   for (const [name, a] of Object.entries(model.arrays)) {
@@ -50,6 +51,10 @@ describe('gradients of the unrolled network', () => {
           lossAt();
           net.backward(scr.gz);
           let checked = 0, bad = 0;
+          // The network is piecewise smooth (thresholds, |o|): where a step crosses a kink, the
+          // analytic derivative is the one-sided derivative of one side, so it must match the
+          // central, forward or backward difference.
+          const base = lossAt();
           for (const [name, p] of Object.entries(net.params)) {
             const g = net.grads[name];
             for (let trial = 0; trial < 20; trial++) {
@@ -61,14 +66,16 @@ describe('gradients of the unrolled network', () => {
               p[i] = keep - h;
               const down = lossAt();
               p[i] = keep;
-              const numeric = (up - down) / (2 * h);
-              const err = Math.abs(numeric - g[i]);
               checked++;
-              if (err > 2e-2 * Math.max(1e-2, Math.abs(numeric), Math.abs(g[i]))) bad++;
+              const close = (d: number) => Math.abs(d - g[i]) <= 2e-2 * Math.max(1e-2, Math.abs(d), Math.abs(g[i]));
+              if (!close((up - down) / (2 * h)) && !close((up - base) / h) && !close((base - down) / h)) {
+                bad++;
+                if (process.env.GRAD_DEBUG) console.log(name, i, (up - down) / (2 * h), g[i]);
+              }
             }
           }
           expect(checked).toBeGreaterThan(50);
-          expect(bad / checked).toBeLessThan(0.05);
+          expect(bad / checked).toBeLessThan(0.02);
         });
       }
     }
