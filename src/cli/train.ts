@@ -35,6 +35,8 @@ Model
                         dense: the paper's shared n×n H; structured: per-layer blocks shaped like
                         Algorithm 1's H, 13× cheaper (default structured)
   --layers T            depth (default 10)      --q Q   dictionary atoms (default 20)
+  --input-rank R        structured: rank of the learned frequency mixing on the input (default 0)
+  --layer-rank R        structured: rank of the learned o→o mixing in each layer (default 0)
   --lambda L            ℓ1 weight (default 0.2) --lambda-star L   ‖s‖² weight (default 1)
   --level-tau S         level tracker time constant, seconds (default 4)
   --dictionary MODEL    take U from this model instead of learning it
@@ -73,7 +75,7 @@ function pickFrames(lengths: number[], count: number, rng: Random): Map<number, 
 }
 
 function gatherFrames(
-  sel: Selection, items: Item[], header: Model['header'], semi: boolean, total: number,
+  sel: Selection, items: Item[], header: Pick<Model['header'], 'fftSize' | 'hop' | 'sampleRate' | 'levelTau'>, semi: boolean, total: number,
 ): FrameSet {
   const m = header.fftSize / 2 + 1;
   // Semi-supervised: each picked frame yields an isolated-voice frame and an isolated-accompaniment frame.
@@ -106,7 +108,7 @@ function main(argv: string[]): void {
     options: {
       help: { type: 'boolean' }, out: { type: 'string' }, data: { type: 'string' }, split: { type: 'string' },
       frames: { type: 'string' }, 'val-frames': { type: 'string' }, variant: { type: 'string' }, structure: { type: 'string' },
-      layers: { type: 'string' }, q: { type: 'string' }, lambda: { type: 'string' }, 'lambda-star': { type: 'string' },
+      layers: { type: 'string' }, q: { type: 'string' }, 'input-rank': { type: 'string' }, 'layer-rank': { type: 'string' }, lambda: { type: 'string' }, 'lambda-star': { type: 'string' },
       'level-tau': { type: 'string' }, dictionary: { type: 'string' }, init: { type: 'string' },
       'dict-frames': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
@@ -168,10 +170,11 @@ function main(argv: string[]): void {
   let model: Model;
   const q = num(a.q, 20, '--q'), lambda = num(a.lambda, 0.2, '--lambda'), lambdaStar = num(a['lambda-star'], 1, '--lambda-star');
   const layers = num(a.layers, 10, '--layers');
+  const inputRank = num(a['input-rank'], 0, '--input-rank'), layerRank = num(a['layer-rank'], 0, '--layer-rank');
   if (a.init) {
     model = readModelFile(a.init);
     const h = model.header;
-    if (h.variant !== variant || h.structure !== structure || h.q !== q || h.layers !== layers) {
+    if (h.variant !== variant || h.structure !== structure || h.q !== q || h.layers !== layers || h.inputRank !== inputRank || h.layerRank !== layerRank) {
       throw new UsageError(`--init ${a.init} is a ${h.structure} ${h.variant} model with q = ${h.q}, T = ${h.layers}; this run asks for ${structure} ${variant}, q = ${q}, T = ${layers}`);
     }
     log(`starting from ${a.init}`);
@@ -183,7 +186,7 @@ function main(argv: string[]): void {
       log(`dictionary from ${a.dictionary}`);
     } else {
       const dictSel: Selection = { refs, picks: new Map([...pickFrames(lengths(trainIdx), num(a['dict-frames'], 10000, '--dict-frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
-      const frames = gatherFrames(dictSel, items, { ...header, m: 513, q, layers, variant, structure, lambda, lambdaStar, maskPower: 2 }, false, count(dictSel));
+      const frames = gatherFrames(dictSel, items, header, false, count(dictSel));
       if (variant === 'rnmf') {
         const iterations = num(a['dict-iterations'], 500, '--dict-iterations');
         log(`learning the dictionary: multiplicative robust NMF on ${frames.x.cols} mixture frames, q = ${q}, ${iterations} iterations`);
@@ -196,7 +199,7 @@ function main(argv: string[]): void {
         U = svdTop(frames.accomp!, q).U;
       }
     }
-    model = algorithm1Model(U, { lambda, lambdaStar, layers, variant, structure, ...header, maskPower: 2 });
+    model = algorithm1Model(U, { lambda, lambdaStar, layers, variant, structure, ...header, maskPower: 2, inputRank, layerRank, seed });
   }
 
   let summary = 'untrained (Algorithm 1)';
