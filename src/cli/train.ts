@@ -46,6 +46,7 @@ Model
 Training
   --regime none|supervised|semi-supervised|unsupervised   (default supervised; none = Algorithm 1)
   --dict-update         update U during training (multiplicative for RNMF, gradient for RPCA)
+  --tied                structured: one set of layer parameters shared by all layers (as the dense network)
   --steps N (1500)  --batch N (256)  --lr X (1e-4)  --seed N (1)
   --schedule constant|cosine   learning-rate schedule (default constant)
   --validate-every N (50)  --patience N (0 = run all steps; keep the best on validation)
@@ -111,7 +112,7 @@ function main(argv: string[]): void {
       layers: { type: 'string' }, q: { type: 'string' }, 'input-rank': { type: 'string' }, 'layer-rank': { type: 'string' }, lambda: { type: 'string' }, 'lambda-star': { type: 'string' },
       'level-tau': { type: 'string' }, dictionary: { type: 'string' }, init: { type: 'string' },
       'dict-frames': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
-      'dict-update': { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+      'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
@@ -210,7 +211,7 @@ function main(argv: string[]): void {
     log(`${regime} training${a['dict-update'] ? ' with dictionary update' : ''}: ${train.x.cols} frames, ${val.x.cols} validation frames`);
     const steps = num(a.steps, 1500, '--steps');
     const history = trainNetwork(model, train, val, {
-      regime, dictUpdate: !!a['dict-update'], steps, batch: num(a.batch, 256, '--batch'),
+      regime, dictUpdate: !!a['dict-update'], tied: !!a.tied, steps, batch: num(a.batch, 256, '--batch'),
       learningRate: num(a.lr, 1e-4, '--lr'), seed,
       schedule: oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule'), validateEvery: num(a['validate-every'], 50, '--validate-every'),
       patience: num(a.patience, 0, '--patience'),

@@ -34,6 +34,11 @@ export interface TrainOptions {
   steps: number;
   batch: number;
   learningRate: number;
+  /**
+   * Structured networks: share one set of layer parameters across the layers, as the paper's dense
+   * network does (the gradients of all layers are summed, so the copies stay identical).
+   */
+  tied?: boolean;
   /** constant, or cosine decay from learningRate to 0 over the steps. */
   schedule?: 'constant' | 'cosine';
   seed: number;
@@ -497,6 +502,36 @@ class Adam {
   }
 }
 
+/** Per-layer arrays of a structured model and how many layers each stacks side by side. */
+function perLayerArrays(model: Model): [string, number][] {
+  const T = model.header.layers;
+  const names: [string, number][] = [['t', T], ['Hss', T - 1], ['Hso', T - 1], ['Hos', T - 1], ['hoo', T - 1]];
+  if (model.header.layerRank > 0) names.push(['Ph', T - 1], ['Qh', T - 1]);
+  return names;
+}
+
+/** Replaces each layer's gradient by the sum over layers (tied parameters move together). */
+function tieLayerGradients(model: Model, grads: Record<string, Float32Array>): void {
+  for (const [name, count] of perLayerArrays(model)) {
+    const g = grads[name];
+    const size = g.length / count;
+    for (let i = 0; i < size; i++) {
+      let sum = 0;
+      for (let l = 0; l < count; l++) sum += g[l * size + i];
+      for (let l = 0; l < count; l++) g[l * size + i] = sum;
+    }
+  }
+}
+
+/** Makes every layer a copy of the first (the start of tied training). */
+export function tieLayers(model: Model): void {
+  for (const [name, count] of perLayerArrays(model)) {
+    const a = model.arrays[name].data;
+    const size = a.length / count;
+    for (let l = 1; l < count; l++) a.copyWithin(l * size, 0, size);
+  }
+}
+
 /** Gathers frames idx[k0..k1) of a set into batch matrices. */
 function gather(src: Mat, idx: Int32Array, k0: number, k1: number, out: Mat): void {
   const m = src.rows;
@@ -564,6 +599,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
   if (supervisedLike && (!train.voice || !train.accomp || !val.voice || !val.accomp)) {
     throw new Error(`${opts.regime} training needs true voice and accompaniment frames`);
   }
+  if (opts.tied && model.header.structure === 'structured') tieLayers(model);
   const net = createTrainable(model, opts.batch);
   const adam = Object.fromEntries(Object.entries(net.params).map(([k, p]) => [k, new Adam(p.length, opts.learningRate)]));
   const rpca = model.header.variant === 'rpca';
@@ -620,6 +656,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
       }
     }
     net.backward(colRange(scr.gz, 0, cols));
+    if (opts.tied && model.header.structure === 'structured') tieLayerGradients(model, net.grads);
     for (const [k, p] of Object.entries(net.params)) adam[k].step(p, net.grads[k]);
     for (const k of net.thresholds) {
       const t = net.params[k];

@@ -1,0 +1,121 @@
+/**
+ * Plays a decoded song into a node, with play / pause / seek and a position.
+ *
+ * An AudioBufferSourceNode plays once, so every start (play, resume, seek) makes a new one at the
+ * right offset. Each source has its own short gain envelope (a few ms in, a few ms out) so that
+ * starting and stopping mid-waveform does not click.
+ */
+
+export type PlayerState = 'empty' | 'paused' | 'playing';
+
+const EDGE_TAU = 0.003;
+const STOP_AFTER = 0.03;
+
+interface Voice {
+  source: AudioBufferSourceNode;
+  envelope: GainNode;
+}
+
+export class FilePlayer {
+  readonly ctx: BaseAudioContext;
+  private readonly destination: AudioNode;
+  private buffer: AudioBuffer | null = null;
+  private current: Voice | null = null;
+  /** Song time (s) at context time `startedAt`. */
+  private offset = 0;
+  private startedAt = 0;
+  /** How many sources were started: a change tells a test that playback was restarted. */
+  starts = 0;
+  /** Called when the song reaches its end on its own. */
+  onEnded: () => void = () => {};
+
+  constructor(ctx: BaseAudioContext, destination: AudioNode) {
+    this.ctx = ctx;
+    this.destination = destination;
+  }
+
+  get state(): PlayerState {
+    if (!this.buffer) return 'empty';
+    return this.current ? 'playing' : 'paused';
+  }
+
+  get duration(): number {
+    return this.buffer?.duration ?? 0;
+  }
+
+  /** Song time (s) of the sample being fed to the separator now. */
+  get position(): number {
+    if (!this.buffer) return 0;
+    if (!this.current) return this.offset;
+    return Math.min(this.buffer.duration, this.offset + Math.max(0, this.ctx.currentTime - this.startedAt));
+  }
+
+  /** Replaces the song (stops the old one); the new one is paused at 0. */
+  load(buffer: AudioBuffer): void {
+    this.stopVoice();
+    this.buffer = buffer;
+    this.offset = 0;
+  }
+
+  play(): void {
+    if (!this.buffer || this.current) return;
+    if (this.offset >= this.buffer.duration - 0.01) this.offset = 0;
+    this.startVoice(this.offset);
+  }
+
+  pause(): void {
+    if (!this.current) return;
+    this.offset = this.position;
+    this.stopVoice();
+  }
+
+  /** Moves to `seconds` (clamped); keeps playing if it was. */
+  seek(seconds: number): void {
+    if (!this.buffer) return;
+    const t = Math.min(Math.max(0, seconds), this.buffer.duration);
+    if (this.current) {
+      this.stopVoice();
+      this.startVoice(t);
+    } else {
+      this.offset = t;
+    }
+  }
+
+  private startVoice(at: number): void {
+    const ctx = this.ctx;
+    const source = new AudioBufferSourceNode(ctx, { buffer: this.buffer });
+    const envelope = new GainNode(ctx, { gain: 0 });
+    source.connect(envelope).connect(this.destination);
+    const now = ctx.currentTime;
+    envelope.gain.setValueAtTime(0, now);
+    envelope.gain.setTargetAtTime(1, now, EDGE_TAU);
+    const voice: Voice = { source, envelope };
+    source.onended = () => {
+      if (this.current !== voice) return; // stopped by us
+      this.current = null;
+      this.offset = this.buffer?.duration ?? 0;
+      envelope.disconnect();
+      this.onEnded();
+    };
+    source.start(now, at);
+    this.offset = at;
+    this.startedAt = now;
+    this.current = voice;
+    this.starts++;
+  }
+
+  private stopVoice(): void {
+    const v = this.current;
+    if (!v) return;
+    this.current = null;
+    const now = this.ctx.currentTime;
+    v.envelope.gain.cancelScheduledValues(now);
+    v.envelope.gain.setTargetAtTime(0, now, EDGE_TAU);
+    try {
+      v.source.stop(now + STOP_AFTER);
+    } catch {
+      /* already stopped */
+    }
+    setTimeout(() => v.envelope.disconnect(), (STOP_AFTER + 0.05) * 1000);
+  }
+}

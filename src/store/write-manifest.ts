@@ -1,0 +1,54 @@
+/**
+ * Writes public/models/manifest.json from the model files beside it (Node):
+ *
+ *   npx tsx src/store/write-manifest.ts           # rewrite the manifest
+ *   npx tsx src/store/write-manifest.ts --check   # exit 1 if it is out of date
+ *
+ * Each entry gets the file's size and CRC-32 (the whole file, as the page computes it) and the
+ * model's name and rate from its header. The page tolerates a stale manifest (the model file is
+ * the authority), but an up-to-date one is how visitors' stored copies learn that a newer model
+ * ships. Entries keep their id; a new *.nnrnmf file gets its name without extension as id
+ * ("default.nnrnmf" → "default").
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32, decodeModel } from '../core/model.ts';
+import type { Manifest, ManifestEntry } from './models.ts';
+
+const dir = join(import.meta.dirname, '../../public/models');
+const path = join(dir, 'manifest.json');
+const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
+
+let old: Manifest = { models: [] };
+try {
+  old = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+} catch {
+  /* first run */
+}
+const files = readdirSync(dir).filter((f) => f.endsWith('.nnrnmf')).sort((a, b) => (a === 'default.nnrnmf' ? -1 : b === 'default.nnrnmf' ? 1 : a.localeCompare(b)));
+const models: ManifestEntry[] = files.map((file) => {
+  const bytes = readFileSync(join(dir, file));
+  const model = decodeModel(bytes);
+  const prev = old.models.find((m) => m.file === file);
+  return {
+    id: prev?.id ?? file.replace(/\.nnrnmf$/, ''),
+    file,
+    name: typeof model.info.name === 'string' ? model.info.name : file,
+    bytes: bytes.length,
+    crc32: hex(crc32(bytes)),
+    sampleRate: model.header.sampleRate,
+  };
+});
+const text = `${JSON.stringify({ models }, null, 2)}\n`;
+if (process.argv.includes('--check')) {
+  let current = '';
+  try { current = readFileSync(path, 'utf8'); } catch { /* missing */ }
+  if (current !== text) {
+    process.stderr.write(`public/models/manifest.json is out of date; run: npx tsx src/store/write-manifest.ts\n`);
+    process.exit(1);
+  }
+  process.stderr.write('public/models/manifest.json is up to date\n');
+} else {
+  writeFileSync(path, text);
+  process.stderr.write(`wrote ${path}: ${models.map((m) => `${m.file} ${m.bytes} bytes crc ${m.crc32}`).join(', ')}\n`);
+}

@@ -1,0 +1,142 @@
+/**
+ * `window.voicesplit`: a small handle for tests and for curious people with a console.
+ *
+ *   await voicesplit.started                 start-up over (model and demo loaded or failed)
+ *   voicesplit.state()                       what the page is doing: context, song, model, mix, position…
+ *   await voicesplit.renderOffline(channels, sampleRate, { mix })
+ *        renders samples through the real separator worklet and the page's graph in an
+ *        OfflineAudioContext at `sampleRate`; returns voice, accompaniment and the mixed output
+ *        (each one Float32Array per channel, stereo, aligned: the separator's latency is removed),
+ *        and that latency in samples
+ *   await voicesplit.record('output' | 'voice' | 'accomp' | 'input', seconds)
+ *        records the realtime graph at that point (mean of the channels) for `seconds`
+ *   await voicesplit.stats()                 the separator worklet's counters
+ *   voicesplit.toBase64(f32) / fromBase64(s) Float32Array ⇄ base64 (to move audio in and out fast)
+ *
+ * Nothing here changes what the page does; it only reads it, or builds separate offline graphs.
+ */
+import { RECORDER_PROCESSOR, type RecorderResult } from '../../worklet/protocol.ts';
+import { bufferOf } from '../audio/decode.ts';
+import { DEFAULT_MIX, Engine, type Mix } from '../audio/engine.ts';
+import { loadRecorderModule } from '../audio/worklets.ts';
+import { decodeModel } from '../core/model.ts';
+import { Separator } from '../core/separator.ts';
+import type { App } from './app.ts';
+
+export interface OfflineRender {
+  voice: Float32Array[];
+  accomp: Float32Array[];
+  output: Float32Array[];
+  latency: number;
+  sampleRate: number;
+  /** The processor's description of the model it used. */
+  model: string;
+}
+
+export type Tap = 'output' | 'voice' | 'accomp' | 'input';
+
+export interface DebugHandle {
+  version: 1;
+  started: Promise<void>;
+  state(): ReturnType<typeof snapshot>;
+  renderOffline(channels: Float32Array[], sampleRate: number, options?: { mix?: Partial<Mix> }): Promise<OfflineRender>;
+  record(tap: Tap, seconds: number): Promise<{ samples: Float32Array; sampleRate: number; startTime: number }>;
+  stats(): Promise<unknown>;
+  toBase64(x: Float32Array): string;
+  fromBase64(s: string): Float32Array;
+}
+
+function snapshot(app: App) {
+  const ctx = app.ctx;
+  return {
+    context: ctx ? { state: ctx.state, sampleRate: ctx.sampleRate, currentTime: ctx.currentTime, outputLatency: ctx.outputLatency ?? 0, baseLatency: ctx.baseLatency } : null,
+    song: app.song ? { name: app.song.name, title: app.song.title, sampleRate: app.song.sampleRate, channels: app.song.channels.length, duration: app.song.duration } : null,
+    player: app.player ? { state: app.player.state, position: app.player.position, duration: app.player.duration, starts: app.player.starts } : null,
+    model: app.model ? { from: app.model.from, stored: app.model.stored, description: app.model.description, rate: app.model.model.header.sampleRate } : null,
+    latency: app.latency,
+    mix: { ...app.mix },
+    mic: app.mic ? { label: app.mic.label } : null,
+    exporting: app.exportJob !== null,
+    messages: [...app.messages],
+  };
+}
+
+function toBase64(x: Float32Array): string {
+  const bytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(s: string): Float32Array {
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+async function renderOffline(app: App, channels: Float32Array[], sampleRate: number, options: { mix?: Partial<Mix> } = {}): Promise<OfflineRender> {
+  if (!app.model) throw new Error('no model is loaded');
+  if (channels.length < 1 || channels.length > 2) throw new Error('renderOffline takes one or two channels');
+  const n = channels[0].length;
+  // The offline context's length is fixed up front: the latency, from the same core the worklet runs.
+  const latency = new Separator(decodeModel(app.model.bytes), sampleRate, 2).latency;
+  const ctx = new OfflineAudioContext({ numberOfChannels: 6, length: n + latency, sampleRate });
+  const engine = await Engine.create(ctx, null);
+  const ready = await engine.separator.setModel(app.model.bytes.slice(0));
+  if (ready.latency !== latency) throw new Error(`the worklet reports a latency of ${ready.latency} samples, the page expected ${latency}`);
+  engine.setMix({ ...DEFAULT_MIX, ...options.mix }, false);
+  const source = new AudioBufferSourceNode(ctx, { buffer: bufferOf(channels, sampleRate) });
+  source.connect(engine.input);
+  source.start(0);
+  // Six channels out: voice L/R, accompaniment L/R, output L/R.
+  const merger = new ChannelMergerNode(ctx, { numberOfInputs: 6 });
+  ([[engine.voiceBus, 0], [engine.accompBus, 2], [engine.output, 4]] as const).forEach(([node, at]) => {
+    const split = new ChannelSplitterNode(ctx, { numberOfOutputs: 2 });
+    node.connect(split);
+    split.connect(merger, 0, at);
+    split.connect(merger, 1, at + 1);
+  });
+  ctx.destination.channelInterpretation = 'discrete';
+  merger.connect(ctx.destination);
+  const out = await ctx.startRendering();
+  const take = (c: number) => out.getChannelData(c).slice(latency, latency + n);
+  return { voice: [take(0), take(1)], accomp: [take(2), take(3)], output: [take(4), take(5)], latency, sampleRate, model: ready.description };
+}
+
+async function record(app: App, tap: Tap, seconds: number) {
+  const ctx = app.ctx, engine = app.engine;
+  if (!ctx || !engine) throw new Error('audio is not running');
+  await loadRecorderModule(ctx);
+  const node = new AudioWorkletNode(ctx, RECORDER_PROCESSOR, {
+    numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: { seconds: seconds + 1 },
+  });
+  const source = { output: engine.output, voice: engine.voiceBus, accomp: engine.accompBus, input: engine.input }[tap];
+  source.connect(node);
+  node.connect(ctx.destination);
+  const result = new Promise<RecorderResult>((resolve) => {
+    node.port.onmessage = (e: MessageEvent<RecorderResult>) => resolve(e.data);
+  });
+  node.port.postMessage({ type: 'start' });
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  node.port.postMessage({ type: 'stop' });
+  const r = await result;
+  source.disconnect(node);
+  node.disconnect();
+  return { samples: r.samples, sampleRate: ctx.sampleRate, startTime: r.startFrame / ctx.sampleRate };
+}
+
+export function installDebugHandle(app: App): DebugHandle {
+  const handle: DebugHandle = {
+    version: 1,
+    started: app.started,
+    state: () => snapshot(app),
+    renderOffline: (channels, sampleRate, options) => renderOffline(app, channels, sampleRate, options),
+    record: (tap, seconds) => record(app, tap, seconds),
+    stats: async () => (await app.engine?.separator.stats()) ?? null,
+    toBase64,
+    fromBase64,
+  };
+  (window as unknown as { voicesplit: DebugHandle }).voicesplit = handle;
+  return handle;
+}

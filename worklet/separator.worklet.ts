@@ -1,0 +1,154 @@
+/**
+ * The voice separator as an AudioWorkletProcessor: one input (mono or stereo), two stereo outputs,
+ * 0 = voice and 1 = accompaniment.
+ *
+ * The separation itself is src/core/separator.ts, the same code the CLI and the export run: it
+ * buffers the input into 1024-sample windows every 256 samples (at the model's rate, resampling
+ * from and to the context's rate as needed), runs the NN RNMF network on one frame at a time, and
+ * overlap-adds the masked voice; accompaniment = the delayed input − voice. Stereo is kept: the
+ * network sees the mid signal and its mask is applied to each channel.
+ *
+ * Guarantees:
+ * - process() allocates nothing and never throws: every buffer is made in the constructor or in
+ *   onmessage (where a model arrives), and an exception inside the separator is caught, turns the
+ *   processor into a bypass (voice silent, accompaniment = dry input) and is reported once.
+ * - Before a model is ready, voice is silent and the accompaniment is the dry input, so the page
+ *   plays sound at once.
+ * - Problems go to the page over the port ({@link SeparatorError}); statistics are answered from
+ *   onmessage, never posted from process().
+ */
+import { decodeModel, describeModel } from '../src/core/model.ts';
+import { Separator } from '../src/core/separator.ts';
+import { SEPARATOR_PROCESSOR, type FromSeparator, type ToSeparator } from './protocol.ts';
+
+/** Longest render quantum handled (Web Audio uses 128; a future renderSizeHint may raise it). */
+const MAX_QUANTUM = 8192;
+
+class SeparatorProcessor extends AudioWorkletProcessor {
+  private separator: Separator | null = null;
+  /** Set when process() caught an exception; cleared by reset or a new model. */
+  private failed = false;
+  private failureReported = false;
+  private lastFailure = '';
+  private exceptions = 0;
+  private quanta = 0;
+  private silentQuanta = 0;
+  // Preallocated views handed to the separator: no arrays are built in process().
+  private readonly silence = new Float32Array(MAX_QUANTUM);
+  private readonly inputRefs: Float32Array[] = [this.silence, this.silence];
+  private readonly voiceRefs: Float32Array[] = [];
+  private readonly accompRefs: Float32Array[] = [];
+  /** Stand-ins for output channels the engine did not give us (never expected with outputChannelCount [2, 2]). */
+  private readonly spare = [0, 1, 2, 3].map(() => new Float32Array(MAX_QUANTUM));
+
+  constructor(options: AudioWorkletNodeOptions) {
+    super(options);
+    this.voiceRefs.push(this.spare[0], this.spare[1]);
+    this.accompRefs.push(this.spare[2], this.spare[3]);
+    this.port.onmessage = (e: MessageEvent<ToSeparator>) => this.onMessage(e.data);
+  }
+
+  /** Runs between render quanta on the audio thread: may allocate, must not throw. */
+  private onMessage(msg: ToSeparator): void {
+    try {
+      switch (msg.type) {
+        case 'model':
+          this.loadModel(msg.bytes);
+          break;
+        case 'reset':
+          this.separator?.reset();
+          this.failed = false;
+          this.failureReported = false;
+          break;
+        case 'stats': {
+          const s = this.separator?.stats;
+          this.post({
+            type: 'stats', ready: this.separator !== null, frames: s?.frames ?? 0, badSamples: s?.badSamples ?? 0,
+            quanta: this.quanta, silentQuanta: this.silentQuanta, failed: this.failed, exceptions: this.exceptions,
+          });
+          break;
+        }
+        default:
+          this.post({ type: 'error', stage: 'model', message: `the separator got an unknown message ${JSON.stringify((msg as { type?: unknown }).type)}` });
+      }
+    } catch (e) {
+      this.post({ type: 'error', stage: 'model', message: `the separator could not handle "${msg?.type}": ${errorText(e)}` });
+    }
+  }
+
+  /** Decodes and validates the model here (a bad file is refused with the decoder's message). */
+  private loadModel(bytes: ArrayBuffer): void {
+    let separator: Separator;
+    try {
+      const model = decodeModel(bytes);
+      separator = new Separator(model, sampleRate, 2);
+      this.post({ type: 'ready', latency: separator.latency, sampleRate, modelRate: model.header.sampleRate, description: describeModel(model) });
+    } catch (e) {
+      this.post({ type: 'error', stage: 'model', message: `the model was refused: ${errorText(e)}` });
+      return;
+    }
+    this.separator = separator;
+    this.failed = false;
+    this.failureReported = false;
+  }
+
+  private post(msg: FromSeparator): void {
+    this.port.postMessage(msg);
+  }
+
+  process(inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    this.quanta++;
+    const input = inputs[0];
+    const voiceOut = outputs[0], accompOut = outputs[1];
+    const n = Math.min(voiceOut?.[0]?.length ?? accompOut?.[0]?.length ?? 128, MAX_QUANTUM);
+    // Input channels: stereo as is, mono to both sides, nothing connected = silence.
+    if (!input || input.length === 0) {
+      this.inputRefs[0] = this.inputRefs[1] = this.silence;
+      this.silentQuanta++;
+    } else {
+      this.inputRefs[0] = input[0];
+      this.inputRefs[1] = input.length > 1 ? input[1] : input[0];
+    }
+    this.voiceRefs[0] = voiceOut?.[0] ?? this.spare[0];
+    this.voiceRefs[1] = voiceOut?.[1] ?? this.spare[1];
+    this.accompRefs[0] = accompOut?.[0] ?? this.spare[2];
+    this.accompRefs[1] = accompOut?.[1] ?? this.spare[3];
+
+    const sep = this.separator;
+    if (sep && !this.failed) {
+      try {
+        sep.process(this.inputRefs, this.voiceRefs, this.accompRefs, n);
+        return true;
+      } catch (e) {
+        this.failed = true;
+        this.exceptions++;
+        this.lastFailure = errorText(e);
+      }
+    }
+    this.bypass(n);
+    if (this.failed && !this.failureReported) {
+      // Once per failure: the page shows it and can reset.
+      this.failureReported = true;
+      this.post({ type: 'error', stage: 'process', message: `the separator failed and now passes the sound through unseparated: ${this.lastFailure}` });
+    }
+    return true;
+  }
+
+  /** Voice silent, accompaniment = the dry input (no latency: there is nothing to align with). */
+  private bypass(n: number): void {
+    for (let c = 0; c < 2; c++) {
+      const v = this.voiceRefs[c], a = this.accompRefs[c], x = this.inputRefs[c];
+      for (let i = 0; i < n; i++) {
+        const s = x[i];
+        v[i] = 0;
+        a[i] = s - s === 0 ? s : 0; // keep NaN/Infinity out of the speakers
+      }
+    }
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+registerProcessor(SEPARATOR_PROCESSOR, SeparatorProcessor);
