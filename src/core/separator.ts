@@ -274,9 +274,11 @@ export class Separator {
   private planPrefill(): number {
     const H = this.model.header.hop;
     const down = this.down?.[0], up = this.up?.[0];
-    const period = down ? down.M * H * 4 : H * 4;
+    // Production repeats every M·H input samples (L·H model samples: whole frames, whole phases);
+    // two periods after the start-up cover every case.
+    const period = down ? down.M * H : H;
     let worst = 0;
-    for (let n = 1; n <= period + 4096; n++) {
+    for (let n = 1; n <= 2 * period + 2 * H; n++) {
       const modelSamples = down ? down.outputsAfter(n) : n;
       const voiceModel = Math.floor(modelSamples / H) * H;
       const produced = up ? up.outputsAfter(voiceModel) : voiceModel;
