@@ -7,6 +7,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { structuredFromDense } from '../core/compress.ts';
 import { clipFrames } from '../core/features.ts';
 import { mat, type Mat } from '../core/matrix.ts';
 import { decodeModel, encodeModel, type Model, type Structure, type Variant } from '../core/model.ts';
@@ -41,6 +42,8 @@ Model
   --level-tau S         level tracker time constant, seconds (default 4)
   --dictionary MODEL    take U from this model instead of learning it
   --init MODEL          start from this model's parameters (same variant, structure and sizes)
+  --from-dense MODEL    start from a trained dense model rewritten in structured form (low-rank
+                        voice blocks of --input-rank / --layer-rank; see core/compress.ts)
   --dict-frames N       frames for learning U (default 10000)   --dict-iterations N (default 500)
 
 Training
@@ -111,7 +114,7 @@ function main(argv: string[]): void {
       frames: { type: 'string' }, 'val-frames': { type: 'string' }, variant: { type: 'string' }, structure: { type: 'string' },
       layers: { type: 'string' }, q: { type: 'string' }, 'input-rank': { type: 'string' }, 'layer-rank': { type: 'string' }, lambda: { type: 'string' }, 'lambda-star': { type: 'string' },
       'level-tau': { type: 'string' }, dictionary: { type: 'string' }, init: { type: 'string' },
-      'dict-frames': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
+      'dict-frames': { type: 'string' }, 'from-dense': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
@@ -172,7 +175,12 @@ function main(argv: string[]): void {
   const q = num(a.q, 20, '--q'), lambda = num(a.lambda, 0.2, '--lambda'), lambdaStar = num(a['lambda-star'], 1, '--lambda-star');
   const layers = num(a.layers, 10, '--layers');
   const inputRank = num(a['input-rank'], 0, '--input-rank'), layerRank = num(a['layer-rank'], 0, '--layer-rank');
-  if (a.init) {
+  if (a['from-dense']) {
+    if (structure !== 'structured') throw new UsageError('--from-dense builds a structured model (use --structure structured)');
+    const c = structuredFromDense(readModelFile(a['from-dense']), inputRank, layerRank);
+    model = c.model;
+    log(`from ${a['from-dense']}: low-rank terms keep ${(100 * c.keptInput).toFixed(1)} % (input) and ${(100 * c.keptLayer).toFixed(1)} % (layers) of the off-diagonal energy`);
+  } else if (a.init) {
     model = readModelFile(a.init);
     const h = model.header;
     if (h.variant !== variant || h.structure !== structure || h.q !== q || h.layers !== layers || h.inputRank !== inputRank || h.layerRank !== layerRank) {
@@ -203,7 +211,7 @@ function main(argv: string[]): void {
     model = algorithm1Model(U, { lambda, lambdaStar, layers, variant, structure, ...header, maskPower: 2, inputRank, layerRank, seed });
   }
 
-  let summary = 'untrained (Algorithm 1)';
+  let summary = a['from-dense'] ? `structured rewrite of ${a['from-dense']} (not fine-tuned)` : 'untrained (Algorithm 1)';
   if (regime !== 'none') {
     const semi = regime === 'semi-supervised';
     const train = gatherFrames(trainSel, items, model.header, semi, count(trainSel));
@@ -223,7 +231,7 @@ function main(argv: string[]): void {
   const trainSeconds = (Date.now() - started) / 1000;
   model.info = {
     ...model.info,
-    name: a.name ?? `NN ${variant.toUpperCase()} ${structure} (${regime === 'none' ? 'untrained' : regime}${a['dict-update'] ? ', dictionary update' : ''})`,
+    name: a.name ?? `NN ${variant.toUpperCase()} ${structure} (${regime === 'none' ? (a['from-dense'] ? 'from dense' : 'untrained') : regime}${a['dict-update'] ? ', dictionary update' : ''})`,
     regime, dictUpdate: !!a['dict-update'],
     trainedOn: `${dataDir.replace(/.*\/shared\/data\//, '../shared/data/')}${split ? ` split ${split}` : ''}: ${refs.length} clips, ${(seconds / 60).toFixed(1)} min`,
     command: `npm run train -- ${argv.join(' ')}`,
