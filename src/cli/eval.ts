@@ -28,16 +28,14 @@ import { repoRoot, sharedData, shippedModelPath } from './paths.ts';
 /** The models of the paper's table, trained by `npm run train` (see README, Reproducing Table 1). */
 export const PAPER_MODELS: { key: string; label: string; file: string }[] = [
   { key: 'nn-rpca-untrained', label: 'NN RPCA untrained', file: 'models/paper/rpca-untrained.nnrnmf' },
-  { key: 'nn-rpca-unsupervised', label: 'NN RPCA unsupervised', file: 'models/paper/rpca-unsupervised.nnrnmf' },
-  { key: 'nn-rpca-supervised', label: 'NN RPCA supervised', file: 'models/paper/rpca-supervised.nnrnmf' },
-  { key: 'nn-rpca-dict', label: 'NN RPCA dict. update', file: 'models/paper/rpca-dictupdate.nnrnmf' },
+  { key: 'nn-rpca-unsupervised', label: 'NN RPCA unsupervised', file: 'models/paper/rpca-dense-unsupervised.nnrnmf' },
+  { key: 'nn-rpca-supervised', label: 'NN RPCA supervised', file: 'models/paper/rpca-dense-supervised.nnrnmf' },
+  { key: 'nn-rpca-dict', label: 'NN RPCA dict. update', file: 'models/paper/rpca-dense-dictupdate.nnrnmf' },
   { key: 'nn-rnmf-untrained', label: 'NN RNMF untrained', file: 'models/paper/rnmf-untrained.nnrnmf' },
-  { key: 'nn-rnmf-unsupervised', label: 'NN RNMF unsupervised', file: 'models/paper/rnmf-unsupervised.nnrnmf' },
-  { key: 'nn-rnmf-semi', label: 'NN RNMF semi-supervised', file: 'models/paper/rnmf-semisupervised.nnrnmf' },
-  { key: 'nn-rnmf-supervised', label: 'NN RNMF supervised', file: 'models/paper/rnmf-supervised.nnrnmf' },
-  { key: 'nn-rnmf-dict', label: 'NN RNMF dict. update', file: 'models/paper/rnmf-dictupdate.nnrnmf' },
-  { key: 'nn-rnmf-dense-supervised', label: 'NN RNMF dense, supervised', file: 'models/paper/rnmf-dense-supervised.nnrnmf' },
-  { key: 'nn-rnmf-dense-dict', label: 'NN RNMF dense, dict. update', file: 'models/paper/rnmf-dense-dictupdate.nnrnmf' },
+  { key: 'nn-rnmf-unsupervised', label: 'NN RNMF unsupervised', file: 'models/paper/rnmf-dense-unsupervised.nnrnmf' },
+  { key: 'nn-rnmf-semi', label: 'NN RNMF semi-supervised', file: 'models/paper/rnmf-dense-semisupervised.nnrnmf' },
+  { key: 'nn-rnmf-supervised', label: 'NN RNMF supervised', file: 'models/paper/rnmf-dense-supervised.nnrnmf' },
+  { key: 'nn-rnmf-dict', label: 'NN RNMF dict. update', file: 'models/paper/rnmf-dense-dictupdate.nnrnmf' },
 ];
 
 const HELP = `npm run eval -- --data DIR [--split dev] [options]

@@ -94,7 +94,7 @@ export function structuredFromDense(dense: Model, inputRank: number, layerRank: 
     keptLayer = f.kept;
   }
   const model: Model = {
-    header: { ...h, structure: 'structured', inputRank, layerRank },
+    header: { ...h, structure: 'structured', inputRank, layerRank, tied: true },
     arrays,
     info: { ...dense.info, compressedFrom: dense.info.name ?? 'dense model' },
   };

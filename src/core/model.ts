@@ -1,21 +1,24 @@
 /**
  * The model: hyper-parameters, the encoder's learned arrays and the dictionary, and its file format.
  *
- * File format (little-endian), version 1:
+ * File format (little-endian), version 2 (version 1, the same without `tied`, is still read):
  *
  *   offset  size  field
  *   0       8     magic "NNRNMF\0\0"
  *   8       4     u32 format version (1)
  *   12      4     u32 total file length in bytes
  *   16      4     u32 CRC-32 of bytes [20, total)
- *   20      4×10  u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure,
- *                     inputRank, layerRank
- *   60      8×4   f64 lambda, lambdaStar, levelTau, maskPower
- *   92      4     u32 info length (bytes of UTF-8 JSON)
- *   96      4     u32 array count
- *   100     …     info JSON, zero-padded to a multiple of 4
+ *   20      4×11  u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure,
+ *                     inputRank, layerRank, tied
+ *   64      8×4   f64 lambda, lambdaStar, levelTau, maskPower
+ *   96      4     u32 info length (bytes of UTF-8 JSON)
+ *   100     4     u32 array count
+ *   104     …     info JSON, zero-padded to a multiple of 4
  *   …       28×n  array table: name (16 bytes ASCII, zero-padded), u32 rows, u32 cols, u32 byte offset
  *   …       …     float32 data of each array (column-major), at its offset
+ *
+ * A tied structured model (every layer the same) stores each per-layer array once; reading expands
+ * it to one copy per layer, so in memory every structured model has the same shape.
  *
  * Every array is checked against the shape its variant and structure need, so a file that is
  * truncated, corrupt, from a newer version or built for other sizes fails with a message that says so.
@@ -23,8 +26,9 @@
 import { mat, type Mat } from './matrix.ts';
 
 export const MAGIC = 'NNRNMF\0\0';
-export const FORMAT_VERSION = 1;
-const FIXED_HEADER = 100;
+export const FORMAT_VERSION = 2;
+/** Bytes before the info JSON, by format version. */
+const FIXED_HEADER: Record<number, number> = { 1: 100, 2: 104 };
 const TABLE_ENTRY = 28;
 /** Float arrays are copied in bulk on little-endian machines (all current ones), else value by value. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -60,6 +64,8 @@ export interface ModelHeader {
    */
   inputRank: number;
   layerRank: number;
+  /** Structured networks only: all layers hold the same parameters (stored once in the file). */
+  tied: boolean;
   /** ℓ1 weight on the voice (in normalised-magnitude units). */
   lambda: number;
   /** Weight on ‖s‖² (and ‖U‖²). */
@@ -146,7 +152,7 @@ function validateHeader(h: ModelHeader): void {
   if (!(h.layers >= 1 && h.layers <= 1000)) bad(`T = ${h.layers} layers`);
   if (h.structure === 'structured' && h.layers < 2) bad('a structured network needs at least 2 layers');
   if (!(h.inputRank >= 0 && h.inputRank <= h.m && h.layerRank >= 0 && h.layerRank <= h.m)) bad(`ranks ${h.inputRank}, ${h.layerRank}`);
-  if (h.structure === 'dense' && (h.inputRank || h.layerRank)) bad('low-rank terms apply to structured networks only');
+  if (h.structure === 'dense' && (h.inputRank || h.layerRank || h.tied)) bad('low-rank terms and tying apply to structured networks only');
   for (const [k, v] of [['lambda', h.lambda], ['lambdaStar', h.lambdaStar], ['levelTau', h.levelTau], ['maskPower', h.maskPower]] as const) {
     if (!Number.isFinite(v) || v < 0) bad(`${k} = ${v}`);
   }
@@ -171,16 +177,49 @@ export function validateModel(model: Model): void {
   }
 }
 
+/**
+ * Per-layer arrays of a structured model and how many layer blocks each holds side by side (the
+ * blocks a tied model stores once).
+ */
+export function perLayerArrays(h: ModelHeader): [string, number][] {
+  if (h.structure !== 'structured') return [];
+  const T = h.layers;
+  const names: [string, number][] = [['t', T], ['Hss', T - 1], ['Hso', T - 1], ['Hos', T - 1], ['hoo', T - 1]];
+  if (h.layerRank > 0) names.push(['Ph', T - 1], ['Qh', T - 1]);
+  return names;
+}
+
+/** True when every layer block of every per-layer array equals the first. */
+export function layersIdentical(model: Model): boolean {
+  for (const [name, count] of perLayerArrays(model.header)) {
+    const a = model.arrays[name].data, size = a.length / count;
+    for (let l = 1; l < count; l++) for (let i = 0; i < size; i++) if (a[l * size + i] !== a[i]) return false;
+  }
+  return true;
+}
+
+/** What the file stores of an array: all of it, or for a tied model the first layer block. */
+function storedPart(model: Model, name: string): Mat {
+  const a = model.arrays[name];
+  const count = model.header.tied ? perLayerArrays(model.header).find(([n]) => n === name)?.[1] : undefined;
+  if (!count) return a;
+  const cols = a.cols / count;
+  return mat(a.rows, cols, a.data.subarray(0, a.rows * cols));
+}
+
 export function encodeModel(model: Model): Uint8Array {
   validateModel(model);
   const h = model.header;
+  if (h.tied && !layersIdentical(model)) throw new ModelError('model says its layers are tied, but they differ');
   const info = utf8Encode(JSON.stringify(model.info ?? {}));
   const infoPadded = (info.length + 3) & ~3;
   const names = Object.keys(expectedShapes(h));
-  let offset = FIXED_HEADER + infoPadded + TABLE_ENTRY * names.length;
-  const offsets = names.map((name) => {
+  const parts = names.map((name) => storedPart(model, name));
+  const headerBytes = FIXED_HEADER[FORMAT_VERSION];
+  let offset = headerBytes + infoPadded + TABLE_ENTRY * names.length;
+  const offsets = parts.map((a) => {
     const at = offset;
-    offset += model.arrays[name].data.length * 4;
+    offset += a.data.length * 4;
     return at;
   });
   const total = offset;
@@ -189,16 +228,16 @@ export function encodeModel(model: Model): Uint8Array {
   for (let i = 0; i < 8; i++) bytes[i] = MAGIC.charCodeAt(i);
   v.setUint32(8, FORMAT_VERSION, true);
   v.setUint32(12, total, true);
-  const ints = [h.sampleRate, h.fftSize, h.hop, h.m, h.q, h.layers, VARIANTS.indexOf(h.variant), STRUCTURES.indexOf(h.structure), h.inputRank, h.layerRank];
+  const ints = [h.sampleRate, h.fftSize, h.hop, h.m, h.q, h.layers, VARIANTS.indexOf(h.variant), STRUCTURES.indexOf(h.structure), h.inputRank, h.layerRank, h.tied ? 1 : 0];
   ints.forEach((x, i) => v.setUint32(20 + 4 * i, x, true));
-  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat64(60 + 8 * i, x, true));
-  v.setUint32(92, info.length, true);
-  v.setUint32(96, names.length, true);
-  bytes.set(info, FIXED_HEADER);
+  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat64(64 + 8 * i, x, true));
+  v.setUint32(96, info.length, true);
+  v.setUint32(100, names.length, true);
+  bytes.set(info, headerBytes);
   names.forEach((name, i) => {
-    const at = FIXED_HEADER + infoPadded + TABLE_ENTRY * i;
+    const at = headerBytes + infoPadded + TABLE_ENTRY * i;
     for (let c = 0; c < name.length; c++) bytes[at + c] = name.charCodeAt(c);
-    const a = model.arrays[name];
+    const a = parts[i];
     v.setUint32(at + 16, a.rows, true);
     v.setUint32(at + 20, a.cols, true);
     v.setUint32(at + 24, offsets[i], true);
@@ -222,41 +261,46 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   for (let i = 0; i < 8; i++) {
     if (bytes[i] !== MAGIC.charCodeAt(i)) fail('not a model file: it does not start with "NNRNMF"');
   }
-  if (bytes.length < FIXED_HEADER) fail(`model file is truncated: ${bytes.length} bytes, the header alone is ${FIXED_HEADER}`);
+  if (bytes.length < 20) fail(`model file is truncated: ${bytes.length} bytes`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = v.getUint32(8, true);
-  if (version !== FORMAT_VERSION) {
+  const headerBytes = FIXED_HEADER[version];
+  if (!headerBytes) {
     fail(version > FORMAT_VERSION
       ? `model file format version ${version} is newer than this app reads (${FORMAT_VERSION}): update the app`
       : `model file format version ${version} is not supported`);
   }
+  if (bytes.length < headerBytes) fail(`model file is truncated: ${bytes.length} bytes, the header alone is ${headerBytes}`);
   const total = v.getUint32(12, true);
   if (bytes.length < total) fail(`model file is truncated: ${bytes.length} of ${total} bytes`);
   if (bytes.length > total) fail(`model file has ${bytes.length - total} unexpected bytes after its end`);
   const stored = v.getUint32(16, true);
   const actual = crc32(bytes.subarray(20));
   if (stored !== actual) fail(`model file is corrupt: checksum ${actual.toString(16).padStart(8, '0')} does not match the stored ${stored.toString(16).padStart(8, '0')}`);
+  const intCount = version === 1 ? 10 : 11;
   const u = (i: number) => v.getUint32(20 + 4 * i, true);
-  const f = (i: number) => v.getFloat64(60 + 8 * i, true);
+  const f = (i: number) => v.getFloat64(20 + 4 * intCount + 8 * i, true);
   const variant = VARIANTS[u(6)];
   const structure = STRUCTURES[u(7)];
   if (!variant) fail(`model variant code ${u(6)} is unknown`);
   if (!structure) fail(`model structure code ${u(7)} is unknown`);
   const header: ModelHeader = {
     sampleRate: u(0), fftSize: u(1), hop: u(2), m: u(3), q: u(4), layers: u(5), variant, structure, inputRank: u(8), layerRank: u(9),
+    tied: version >= 2 && u(10) === 1,
     lambda: f(0), lambdaStar: f(1), levelTau: f(2), maskPower: f(3),
   };
   validateHeader(header);
-  const infoLen = v.getUint32(92, true);
-  const count = v.getUint32(96, true);
-  const tableAt = FIXED_HEADER + ((infoLen + 3) & ~3);
+  const infoLen = v.getUint32(headerBytes - 8, true);
+  const count = v.getUint32(headerBytes - 4, true);
+  const tableAt = headerBytes + ((infoLen + 3) & ~3);
   if (tableAt + TABLE_ENTRY * count > total) fail('model file is corrupt: its array table runs past the end');
   let info: Record<string, unknown> = {};
   try {
-    info = JSON.parse(utf8Decode(bytes.subarray(FIXED_HEADER, FIXED_HEADER + infoLen))) as Record<string, unknown>;
+    info = JSON.parse(utf8Decode(bytes.subarray(headerBytes, headerBytes + infoLen))) as Record<string, unknown>;
   } catch {
     fail('model file is corrupt: its description is not valid JSON');
   }
+  const tiedCopies = new Map(header.tied ? perLayerArrays(header) : []);
   const arrays: Record<string, Mat> = {};
   for (let i = 0; i < count; i++) {
     const at = tableAt + TABLE_ENTRY * i;
@@ -264,17 +308,17 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
     for (let c = 0; c < 16 && bytes[at + c] !== 0; c++) name += String.fromCharCode(bytes[at + c]);
     const rows = v.getUint32(at + 16, true), cols = v.getUint32(at + 20, true), off = v.getUint32(at + 24, true);
     if (off % 4 !== 0 || off + rows * cols * 4 > total) fail(`model file is corrupt: array "${name}" lies outside the file`);
-    let data: Float32Array;
+    const copies = tiedCopies.get(name) ?? 1;
+    const size = rows * cols;
+    const data = new Float32Array(size * copies);
     if (LITTLE_ENDIAN) {
-      // Copy into a fresh buffer (a Node Buffer's slice() is a view, and offsets may be unaligned).
-      const copy = new Uint8Array(rows * cols * 4);
-      copy.set(bytes.subarray(off, off + copy.length));
-      data = new Float32Array(copy.buffer);
+      // Copy out of the file's buffer (a Node Buffer's slice() is a view, and offsets may be unaligned).
+      new Uint8Array(data.buffer, 0, size * 4).set(bytes.subarray(off, off + size * 4));
     } else {
-      data = new Float32Array(rows * cols);
-      for (let k = 0; k < data.length; k++) data[k] = v.getFloat32(off + 4 * k, true);
+      for (let k = 0; k < size; k++) data[k] = v.getFloat32(off + 4 * k, true);
     }
-    arrays[name] = mat(rows, cols, data);
+    for (let l = 1; l < copies; l++) data.copyWithin(l * size, 0, size);
+    arrays[name] = mat(rows, cols * copies, data);
   }
   const model: Model = { header, arrays, info };
   validateModel(model);

@@ -129,6 +129,7 @@ export function algorithm1Model(
     levelTau: opts.levelTau, maskPower: opts.maskPower,
     inputRank: opts.structure === 'structured' ? opts.inputRank ?? 0 : 0,
     layerRank: opts.structure === 'structured' ? opts.layerRank ?? 0 : 0,
+    tied: false,
   };
   const U = u.data;
   const utu = mat(q, q);

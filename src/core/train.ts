@@ -14,7 +14,7 @@
  * The best parameters on the validation frames are kept (early stopping).
  */
 import { colRange, gemm, gemmNT, gemmTN, mat, type Mat } from './matrix.ts';
-import type { Model } from './model.ts';
+import { perLayerArrays, type Model } from './model.ts';
 import { Random } from './random.ts';
 
 export type Regime = 'supervised' | 'semi-supervised' | 'unsupervised';
@@ -502,17 +502,9 @@ class Adam {
   }
 }
 
-/** Per-layer arrays of a structured model and how many layers each stacks side by side. */
-function perLayerArrays(model: Model): [string, number][] {
-  const T = model.header.layers;
-  const names: [string, number][] = [['t', T], ['Hss', T - 1], ['Hso', T - 1], ['Hos', T - 1], ['hoo', T - 1]];
-  if (model.header.layerRank > 0) names.push(['Ph', T - 1], ['Qh', T - 1]);
-  return names;
-}
-
 /** Replaces each layer's gradient by the sum over layers (tied parameters move together). */
 function tieLayerGradients(model: Model, grads: Record<string, Float32Array>): void {
-  for (const [name, count] of perLayerArrays(model)) {
+  for (const [name, count] of perLayerArrays(model.header)) {
     const g = grads[name];
     const size = g.length / count;
     for (let i = 0; i < size; i++) {
@@ -523,9 +515,10 @@ function tieLayerGradients(model: Model, grads: Record<string, Float32Array>): v
   }
 }
 
-/** Makes every layer a copy of the first (the start of tied training). */
+/** Makes every layer a copy of the first (the start of tied training) and marks the model tied. */
 export function tieLayers(model: Model): void {
-  for (const [name, count] of perLayerArrays(model)) {
+  model.header = { ...model.header, tied: true };
+  for (const [name, count] of perLayerArrays(model.header)) {
     const a = model.arrays[name].data;
     const size = a.length / count;
     for (let l = 1; l < count; l++) a.copyWithin(l * size, 0, size);

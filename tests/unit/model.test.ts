@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mat } from '../../src/core/matrix.ts';
-import { decodeModel, encodeModel, ModelError, type Model } from '../../src/core/model.ts';
+import { crc32, decodeModel, encodeModel, ModelError, type Model } from '../../src/core/model.ts';
 import { algorithm1, algorithm1Model, createEncoder } from '../../src/core/network.ts';
 import { Random } from '../../src/core/random.ts';
+import { tieLayers } from '../../src/core/train.ts';
 
 function dictionary(m: number, q: number, seed: number, signed = false) {
   const rng = new Random(seed);
@@ -50,8 +51,8 @@ describe('model file format', () => {
   it('rejects what is not a model, and a newer format version', () => {
     expect(() => decodeModel(new TextEncoder().encode('RIFF....WAVEfmt '))).toThrow(/not a model file/);
     const newer = bytes.slice();
-    new DataView(newer.buffer).setUint32(8, 2, true);
-    expect(() => decodeModel(newer)).toThrow(/version 2 is newer/);
+    new DataView(newer.buffer).setUint32(8, 3, true);
+    expect(() => decodeModel(newer)).toThrow(/version 3 is newer/);
   });
 
   it('rejects a model whose arrays do not match its header', () => {
@@ -121,5 +122,47 @@ describe('the untrained network is Algorithm 1', () => {
       if (o[i] > 0) expect(Math.abs(-r[i] + lambda)).toBeLessThan(1e-3);
       else expect(-r[i] + lambda).toBeGreaterThan(-1e-3);
     }
+  });
+});
+
+describe('tied models and format versions', () => {
+  it('stores a tied model once per layer block and expands it on reading', () => {
+    const model = untrained('structured');
+    tieLayers(model);
+    const tied = encodeModel(model);
+    const untied = encodeModel({ ...model, header: { ...model.header, tied: false } });
+    expect(tied.length).toBeLessThan(untied.length / 3);
+    const back = decodeModel(tied);
+    expect(back.header.tied).toBe(true);
+    for (const [k, a] of Object.entries(model.arrays)) {
+      const b = back.arrays[k];
+      expect([b.rows, b.cols]).toEqual([a.rows, a.cols]);
+      expect(a.data.every((v, i) => v === b.data[i]), k).toBe(true);
+    }
+  });
+
+  it('refuses to write a model marked tied whose layers differ', () => {
+    const model = untrained('structured');
+    tieLayers(model);
+    model.arrays.Hso.data[model.arrays.Hso.data.length - 1] += 1;
+    expect(() => encodeModel(model)).toThrow(/tied, but they differ/);
+  });
+
+  it('still reads format version 1 (no tied field)', () => {
+    const v2 = encodeModel(untrained('structured'));
+    // Version 1: the same without the u32 at byte 60, so everything after it 4 bytes earlier.
+    const v1 = new Uint8Array(v2.length - 4);
+    v1.set(v2.subarray(0, 60));
+    v1.set(v2.subarray(64), 60);
+    const v = new DataView(v1.buffer);
+    v.setUint32(8, 1, true);
+    v.setUint32(12, v1.length, true);
+    const infoLen = v.getUint32(92, true), count = v.getUint32(96, true);
+    const table = 100 + ((infoLen + 3) & ~3);
+    for (let i = 0; i < count; i++) v.setUint32(table + 28 * i + 24, v.getUint32(table + 28 * i + 24, true) - 4, true);
+    v.setUint32(16, crc32(v1.subarray(20)), true);
+    const back = decodeModel(v1);
+    expect(back.header.tied).toBe(false);
+    expect(back.arrays.Hso.data).toEqual(decodeModel(v2).arrays.Hso.data);
   });
 });
