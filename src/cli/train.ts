@@ -229,12 +229,15 @@ function main(argv: string[]): void {
     summary = `${regime}${a['dict-update'] ? ' + dictionary update' : ''}, best validation loss ${last.bestValLoss.toFixed(4)} at step ${last.bestStep} of ${last.step}`;
   }
   const trainSeconds = (Date.now() - started) / 1000;
+  // A compressed model keeps the description of the training it inherits.
+  const inherited = a['from-dense'] && regime === 'none' ? { regime: model.info.regime, dictUpdate: model.info.dictUpdate } : null;
   model.info = {
     ...model.info,
     name: a.name ?? `NN ${variant.toUpperCase()} ${structure} (${regime === 'none' ? (a['from-dense'] ? 'from dense' : 'untrained') : regime}${a['dict-update'] ? ', dictionary update' : ''})`,
     regime, dictUpdate: !!a['dict-update'],
+    ...inherited,
     trainedOn: `${dataDir.replace(/.*\/shared\/data\//, '../shared/data/')}${split ? ` split ${split}` : ''}: ${refs.length} clips, ${(seconds / 60).toFixed(1)} min`,
-    command: `npm run train -- ${argv.join(' ')}`,
+    command: `npm run train -- ${argv.map((x) => (/[\s()"]/.test(x) ? JSON.stringify(x) : x)).join(' ')}`,
     summary,
     trainSeconds: Math.round(trainSeconds),
     created: new Date().toISOString(),

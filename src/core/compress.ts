@@ -96,7 +96,7 @@ export function structuredFromDense(dense: Model, inputRank: number, layerRank: 
   const model: Model = {
     header: { ...h, structure: 'structured', inputRank, layerRank, tied: true },
     arrays,
-    info: { ...dense.info, compressedFrom: dense.info.name ?? 'dense model' },
+    info: { ...dense.info, compressedFrom: dense.info.name ?? 'dense model', denseCommand: dense.info.command },
   };
   return { model, keptInput, keptLayer };
 }

@@ -21,23 +21,6 @@ export { repoRoot, sharedData };
  */
 export const MODEL_PATH = process.env.E2E_MODEL ? resolve(process.env.E2E_MODEL) : shippedModelPath;
 
-/** The description stored in that model ({} if it does not decode: the tests then fail on the page). */
-export const MODEL_INFO: Record<string, unknown> = (() => {
-  try {
-    return decodeModel(readFileSync(MODEL_PATH)).info;
-  } catch (e) {
-    console.warn(`${MODEL_PATH}: ${(e as Error).message}`);
-    return {};
-  }
-})();
-
-/**
- * True for an untrained network (the placeholder shipped until the trained model lands): it cannot
- * separate, so the tests that measure separation quality are marked as expected to fail with it
- * (Playwright reports them as failures the moment they pass, so the mark cannot go stale).
- */
-export const UNTRAINED = MODEL_INFO.regime === 'none';
-export const UNTRAINED_REASON = `the model "${String(MODEL_INFO.name)}" is untrained (regime "none"): it cannot separate yet`;
 
 export const SCREENSHOT_DIR = resolve(repoRoot, 'test-results/screenshots');
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../playwright.config.ts';
 import type { Page } from '@playwright/test';
 import {
-  at, dB, expect, loadStems, openApp, readWav, recordInPage, rms, screenshot, sharedData, state, test, UNTRAINED, UNTRAINED_REASON, writeWav16,
+  at, dB, expect, loadStems, openApp, readWav, recordInPage, rms, screenshot, sharedData, state, test, writeWav16,
 } from './helpers.ts';
 
 const FILE_RATE = 48000;
@@ -152,7 +152,6 @@ test('the fake microphone goes through the separator, live, and turns off', asyn
 });
 
 test('the voice output follows the sung voice of the microphone', async ({}, info) => {
-  test.fail(UNTRAINED, UNTRAINED_REASON);
   const m = measured;
   info.annotations.push({
     type: 'figures',

@@ -13,7 +13,7 @@ import { decodeModel } from '../../src/core/model.ts';
 import { Separator } from '../../src/core/separator.ts';
 import type { Audio } from '../../src/io/wav.ts';
 import {
-  dB, expect, headroom, MODEL_PATH, UNTRAINED, UNTRAINED_REASON, loadStems, maxAbsDiff, openApp, readWav, renderInPage, rms, runCli, screenshot, tempDir, test, writeWav,
+  dB, expect, headroom, MODEL_PATH, loadStems, maxAbsDiff, openApp, readWav, renderInPage, rms, runCli, screenshot, tempDir, test, writeWav,
 } from './helpers.ts';
 
 const ITEM = 'music_delta_80s_rock';
@@ -105,7 +105,6 @@ test('Export downloads voice and accompaniment WAVs equal to the CLI’s', async
 });
 
 test('karaoke raises the SDR against the true accompaniment by at least 3 dB', async ({ page }, info) => {
-  test.fail(UNTRAINED, UNTRAINED_REASON);
   await openApp(page);
   const g = headroom(stems.voice, stems.accomp);
   const voice = stems.voice.map((x) => x * g), accomp = stems.accomp.map((x) => x * g);
