@@ -24,6 +24,8 @@
 import { gemmTN, mat, type Mat } from './matrix.ts';
 import type { Model, ModelHeader, Structure, Variant } from './model.ts';
 import { Random } from './random.ts';
+import { createWasmEncoder } from '../wasm/encoder.ts';
+import type { WasmArena } from '../wasm/loader.ts';
 
 export interface Algorithm1Settings {
   lambda: number;
@@ -198,12 +200,24 @@ export interface Encoder {
   run(x: Float32Array, voice: Float32Array, accomp: Float32Array): void;
 }
 
-export function createEncoder(model: Model): Encoder {
-  return model.header.structure === 'dense' ? new DenseEncoder(model) : new StructuredEncoder(model);
+export interface EncoderOptions {
+  /**
+   * Use the WebAssembly SIMD encoder for structured networks where it runs (default true); false
+   * asks for the plain JS one (tests and benchmarks compare the two). The outputs agree to f32
+   * rounding. Dense networks always run in JS (the baseline).
+   */
+  fast?: boolean;
+  /** Where the wasm encoder keeps the model (the caller commits it before run()); default its own memory. */
+  arena?: WasmArena;
+}
+
+export function createEncoder(model: Model, opts: EncoderOptions = {}): Encoder {
+  if (model.header.structure === 'dense') return new DenseEncoder(model);
+  return ((opts.fast ?? true) ? createWasmEncoder(model, opts.arena) : null) ?? new StructuredEncoder(model);
 }
 
 /** out += P (Q x) for the r columns of P starting at column c0 (P: m × ·, Q: r × m, column-major). */
-function addLowRank(P: Float32Array, Q: Float32Array, c0: number, r: number, x: Float32Array, out: Float32Array, v: Float32Array, m: number): void {
+function addLowRank(P: Float32Array, Q: Float32Array, c0: number, r: number, x: Float32Array, out: Float64Array, v: Float64Array, m: number): void {
   v.fill(0, 0, r);
   for (let i = 0; i < m; i++) {
     const xi = x[i];
@@ -220,7 +234,7 @@ function addLowRank(P: Float32Array, Q: Float32Array, c0: number, r: number, x: 
 }
 
 /** U s into out (m). */
-function decode(U: Float32Array, m: number, q: number, s: Float32Array, out: Float32Array): void {
+function decode(U: Float32Array, m: number, q: number, s: Float32Array | Float64Array, out: Float32Array): void {
   out.fill(0);
   for (let a = 0; a < q; a++) {
     const sa = s[a];
@@ -285,27 +299,30 @@ class DenseEncoder implements Encoder {
 class StructuredEncoder implements Encoder {
   readonly header: ModelHeader;
   private readonly a: Record<string, Float32Array>;
-  private readonly bs: Float32Array;
-  private readonly bo: Float32Array;
-  private readonly ys: Float32Array;
-  private readonly yo: Float32Array;
-  private readonly zs: Float32Array;
-  private readonly zo: Float32Array;
-  private readonly ds: Float32Array;
-  private readonly lowRank: Float32Array;
+  // Work vectors in f64: b sums hundreds of f32 products per layer; rounding them to f32 at every
+  // step lost up to ~1e-5 of the output scale over 10 layers. In f64 this is the accurate reference
+  // the wasm encoder (src/wasm/encoder.ts) is checked against.
+  private readonly bs: Float64Array;
+  private readonly bo: Float64Array;
+  private readonly ys: Float64Array;
+  private readonly yo: Float64Array;
+  private readonly zs: Float64Array;
+  private readonly zo: Float64Array;
+  private readonly ds: Float64Array;
+  private readonly lowRank: Float64Array;
 
   constructor(model: Model) {
     this.header = model.header;
     const { m, q } = model.header;
-    this.lowRank = new Float32Array(Math.max(model.header.inputRank, model.header.layerRank, 1));
+    this.lowRank = new Float64Array(Math.max(model.header.inputRank, model.header.layerRank, 1));
     this.a = Object.fromEntries(Object.entries(model.arrays).map(([k, v]) => [k, v.data]));
-    this.bs = new Float32Array(q);
-    this.bo = new Float32Array(m);
-    this.ys = new Float32Array(q);
-    this.yo = new Float32Array(m);
-    this.zs = new Float32Array(q);
-    this.zo = new Float32Array(m);
-    this.ds = new Float32Array(q);
+    this.bs = new Float64Array(q);
+    this.bo = new Float64Array(m);
+    this.ys = new Float64Array(q);
+    this.yo = new Float64Array(m);
+    this.zs = new Float64Array(q);
+    this.zo = new Float64Array(m);
+    this.ds = new Float64Array(q);
   }
 
   run(x: Float32Array, voice: Float32Array, accomp: Float32Array): void {

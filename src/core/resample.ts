@@ -12,6 +12,9 @@
  * Kaiser-windowed sinc h whose cutoff is just below the lower of the two Nyquist frequencies.
  */
 
+import { EmbeddedModule, WasmArena } from '../wasm/loader.ts';
+import { resampleWasmBase64 } from '../wasm/resample.wasm.ts';
+
 export function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
@@ -28,6 +31,38 @@ function besselI0(x: number): number {
   return sum;
 }
 
+/** Filter tables already computed (read-only once made: several resamplers share one). */
+const tables = new Map<string, Float32Array>();
+
+/** The L phases × 2K taps of the windowed-sinc filter (memoised: the channels of a stream share it). */
+function filterTable(L: number, K: number, fc: number, beta: number): Float32Array {
+  const key = `${L}/${K}/${fc}/${beta}`;
+  const cached = tables.get(key);
+  if (cached) return cached;
+  const taps = 2 * K;
+  const table = new Float32Array(L * taps);
+  const i0b = besselI0(beta);
+  for (let phase = 0; phase < L; phase++) {
+    const frac = phase / L;
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      const t = k - K + 1 - frac; // tap position relative to the output sample
+      const r = t / K;
+      const win = Math.abs(r) >= 1 ? 0 : besselI0(beta * Math.sqrt(1 - r * r)) / i0b;
+      const x = fc * t;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const h = fc * sinc * win;
+      table[phase * taps + k] = h;
+      sum += h;
+    }
+    // Unit gain at DC for every phase: no ripple from the fractional position.
+    for (let k = 0; k < taps; k++) table[phase * taps + k] /= sum;
+  }
+  if (tables.size >= 16) tables.delete(tables.keys().next().value!);
+  tables.set(key, table);
+  return table;
+}
+
 export interface ResamplerOptions {
   /** Zero crossings of the sinc on each side (filter length vs. sharpness). */
   zeroCrossings?: number;
@@ -35,6 +70,18 @@ export interface ResamplerOptions {
   rolloff?: number;
   /** Kaiser β: 8.6 gives about 90 dB of stopband attenuation. */
   beta?: number;
+  /**
+   * Compute the filter's inner products with the WebAssembly SIMD kernel where it runs (default
+   * true); false forces the plain JS loop. Outputs agree to f32 rounding (the kernel sums in f32,
+   * the loop in f64); each is independent of the block sizes.
+   */
+  fast?: boolean;
+  /**
+   * Fast path: keep the table and history in this shared wasm memory (the caller commits it before
+   * use); default a memory of its own. Input and output arrays that are views of the same memory
+   * are then copied with memmove (or written in place) instead of JS loops.
+   */
+  arena?: WasmArena;
   /** Delay numerator d: the delay is d / L input samples. Default: the filter's half length (causal). */
   delayNumerator?: number;
 }
@@ -51,14 +98,19 @@ export class Resampler {
   /** Taps on each side: output j reads x[⌊p_j⌋ − K + 1 .. ⌊p_j⌋ + K]. */
   readonly K: number;
   readonly delayNumerator: number;
-  private readonly table: Float32Array; // L phases × 2K taps
-  private readonly history: Float32Array;
+  private table: Float32Array; // L phases × 2K taps
+  private history: Float32Array;
+  /** The wasm kernel, with table and history in its memory (views replace the arrays above); null on the plain path. */
+  private readonly kernel: ResampleKernel | null;
   /** Absolute input index of history[0]. */
   private base: number;
   /** Input samples received so far. */
   private received: number;
   /** Next output index to produce. */
   private next: number;
+  /** Fast path: ⌊p_next⌋ and its phase (next·M − d = pos·L + phase), kept without dividing. */
+  private pos = 0;
+  private phase = 0;
 
   constructor(inRate: number, outRate: number, opts: ResamplerOptions = {}) {
     if (!(Number.isInteger(inRate) && Number.isInteger(outRate) && inRate > 0 && outRate > 0)) {
@@ -80,29 +132,17 @@ export class Resampler {
     this.K = Math.ceil(zc / fc);
     this.delayNumerator = opts.delayNumerator ?? this.K * this.L;
     const taps = 2 * this.K;
-    this.table = new Float32Array(this.L * taps);
-    const i0b = besselI0(beta);
-    for (let phase = 0; phase < this.L; phase++) {
-      const frac = phase / this.L;
-      let sum = 0;
-      for (let k = 0; k < taps; k++) {
-        const t = k - this.K + 1 - frac; // tap position relative to the output sample
-        const r = t / this.K;
-        const win = Math.abs(r) >= 1 ? 0 : besselI0(beta * Math.sqrt(1 - r * r)) / i0b;
-        const x = fc * t;
-        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-        const h = fc * sinc * win;
-        this.table[phase * taps + k] = h;
-        sum += h;
-      }
-      // Unit gain at DC for every phase: no ripple from the fractional position.
-      for (let k = 0; k < taps; k++) this.table[phase * taps + k] /= sum;
-    }
-    this.history = new Float32Array(taps + 4096 + Math.ceil(this.M / this.L) + 2);
+    const historyLength = taps + 4096 + Math.ceil(this.M / this.L) + 2;
+    this.table = filterTable(this.L, this.K, fc, beta);
+    this.history = new Float32Array(historyLength);
     this.base = 0;
     this.received = 0;
     this.next = 0;
     this.reset();
+    this.kernel = (opts.fast ?? true) ? ResampleKernel.create(opts.arena, this.table, this.history, (table, history) => {
+      this.table = table;
+      this.history = history;
+    }) : null;
   }
 
   /** Delay in input samples. */
@@ -130,6 +170,9 @@ export class Resampler {
     this.base = -(2 * this.K + Math.ceil(this.delayNumerator / this.L) + 1);
     this.received = 0;
     this.next = 0;
+    // `| 0`: small integers, never −0 (which would make the fields doubles).
+    this.pos = Math.floor(-this.delayNumerator / this.L) | 0;
+    this.phase = (-this.delayNumerator - this.pos * this.L) | 0;
   }
 
   /**
@@ -148,7 +191,13 @@ export class Resampler {
       }
       const take = Math.min(n - i, this.history.length - writeAt);
       const hist = this.history;
-      for (let k = 0; k < take; k++) hist[writeAt + k] = input[i + k];
+      const heap = this.kernel?.arena.heap;
+      if (heap && input.buffer === heap.buffer) {
+        const from = input.byteOffset / 4 + i;
+        heap.copyWithin(hist.byteOffset / 4 + writeAt, from, from + take);
+      } else {
+        for (let k = 0; k < take; k++) hist[writeAt + k] = input[i + k];
+      }
       this.received += take;
       i += take;
       written += this.produce(out, outOffset + written);
@@ -157,6 +206,7 @@ export class Resampler {
   }
 
   private produce(out: Float32Array, at: number): number {
+    if (this.kernel) return this.produceFast(out, at);
     const taps = 2 * this.K, table = this.table, hist = this.history;
     let count = 0;
     for (;;) {
@@ -175,10 +225,34 @@ export class Resampler {
     return count;
   }
 
+  // Only integer arithmetic here and in compact(): a fractional intermediate would be boxed (an
+  // allocation) wherever this runs unoptimised, and compact() runs too rarely to be optimised.
+  private produceFast(out: Float32Array, at: number): number {
+    const k = this.kernel!, direct = out.buffer === k.arena.heap.buffer;
+    let count = 0;
+    for (;;) {
+      const room = direct ? out.length - at - count : ResampleKernel.OUT;
+      if (room <= 0) return count; // out is full (the caller promised room for everything)
+      // Straight into `out` when it is a view of the same memory, else through the kernel's buffer.
+      const st = k.state;
+      st[0] = this.pos - this.K + 1 - this.base;
+      st[1] = this.phase;
+      const got = k.produce(2 * this.K, this.L, this.M, this.received - this.base, direct ? out.byteOffset + 4 * (at + count) : -1, room);
+      this.pos = st[0] + this.K - 1 + this.base;
+      this.phase = st[1];
+      if (!direct) {
+        const buf = k.out;
+        for (let i = 0; i < got; i++) out[at + count + i] = buf[i];
+      }
+      count += got;
+      this.next += got;
+      if (got < room) return count;
+    }
+  }
+
   /** Drops input that no future output reads. */
   private compact(): void {
-    const num = this.next * this.M - this.delayNumerator;
-    const firstNeeded = Math.floor(num / this.L) - this.K + 1;
+    const firstNeeded = (this.kernel ? this.pos : Math.floor((this.next * this.M - this.delayNumerator) / this.L)) - this.K + 1;
     const drop = Math.min(firstNeeded - this.base, this.received - this.base);
     if (drop <= 0) throw new Error('resampler history too small');
     this.history.copyWithin(0, drop, this.received - this.base);
@@ -200,4 +274,57 @@ export function resampleSignal(x: Float32Array, inRate: number, outRate: number)
   const zeros = new Float32Array(2 * r.K + 2);
   n += r.process(zeros, zeros.length, out, n);
   return out.slice(0, outLen);
+}
+
+interface ResampleExports {
+  produce(hist: number, table: number, taps: number, state: number, L: number, M: number, avail: number, out: number, maxOut: number): number;
+}
+
+const resampleWasm = new EmbeddedModule<ResampleExports>(resampleWasmBase64);
+
+/** Compiles the resampler kernel asynchronously (for a page's main thread); resolves to availability. */
+export function loadResampleKernel(): Promise<boolean> {
+  return resampleWasm.preload();
+}
+
+/** One resampler's kernel: its filter table, history and output buffer live in a wasm arena. */
+class ResampleKernel {
+  static readonly OUT = 1024;
+  /** The kernel's output buffer (a view of the arena, after commit). */
+  out: Float32Array = new Float32Array(0);
+  /** Where the next output reads: [start in the history, phase] (in and out of produce()). */
+  state: Int32Array = new Int32Array(2);
+
+  private constructor(readonly arena: WasmArena, private readonly k: ResampleExports, private readonly at: { table: number; history: number; out: number; state: number }) {}
+
+  /**
+   * Reserves the table, history and output buffer in `arena` (or in a memory of its own, committed
+   * at once); at commit, copies table and history in and hands their views to `bind`. Null where
+   * WebAssembly SIMD is unavailable (the caller keeps its arrays and the JS loop).
+   */
+  static create(arena: WasmArena | undefined, table: Float32Array, history: Float32Array, bind: (table: Float32Array, history: Float32Array) => void): ResampleKernel | null {
+    const ar = arena ?? WasmArena.create();
+    const k = ar?.instance(resampleWasm);
+    if (!ar || !k) return null;
+    const at = { table: ar.reserve(table.length), history: ar.reserve(history.length), out: ar.reserve(ResampleKernel.OUT), state: ar.reserve(2) };
+    const kernel = new ResampleKernel(ar, k, at);
+    ar.onCommit(() => {
+      const t = ar.f32(at.table, table.length), h = ar.f32(at.history, history.length);
+      t.set(table);
+      h.set(history);
+      kernel.out = ar.f32(at.out, ResampleKernel.OUT);
+      kernel.state = ar.i32(at.state, 2);
+      bind(t, h);
+    });
+    if (!arena && !ar.commit()) return null;
+    return kernel;
+  }
+
+  /**
+   * Every output the history allows, up to maxOut of them, into byte address `out` (−1: the
+   * kernel's own buffer), from and advancing `state`; returns the count.
+   */
+  produce(taps: number, L: number, M: number, avail: number, out: number, maxOut: number): number {
+    return this.k.produce(this.at.history, this.at.table, taps, this.at.state, L, M, avail, out < 0 ? this.at.out : out, maxOut);
+  }
 }

@@ -77,11 +77,17 @@ export class FrameBuffer {
   readonly samples: Float32Array;
   private filled: number;
   private readonly hop: number;
+  /** All of the memory `samples` views, when given storage (copies from the same memory are memmoves). */
+  private readonly whole: Float32Array | null;
 
-  constructor(fftSize: number, hop: number) {
-    this.samples = new Float32Array(fftSize);
+  /** @param storage where to keep the samples (fftSize values; e.g. a view of wasm memory). */
+  constructor(fftSize: number, hop: number, storage?: Float32Array) {
+    if (storage && storage.length !== fftSize) throw new Error(`frame storage holds ${storage.length} values, not ${fftSize}`);
+    this.samples = storage ?? new Float32Array(fftSize);
+    this.whole = storage && storage.byteOffset % 4 === 0 ? new Float32Array(storage.buffer) : null;
     this.hop = hop;
     this.filled = fftSize - hop;
+    this.samples.fill(0);
   }
 
   /** Appends one sample; returns true when a new frame is complete in `samples`. */
@@ -89,6 +95,29 @@ export class FrameBuffer {
     this.samples[this.filled++] = x;
     if (this.filled < this.samples.length) return false;
     return true;
+  }
+
+  /**
+   * Appends src[from ..] up to `count` samples or until the frame is complete, whichever comes
+   * first; returns how many were taken ({@link full} tells whether a frame is complete).
+   */
+  write(src: Float32Array, from: number, count: number): number {
+    const s = this.samples, f = this.filled;
+    const n = Math.min(count, s.length - f);
+    const whole = this.whole;
+    if (whole && src.buffer === whole.buffer) {
+      const at = src.byteOffset / 4 + from;
+      whole.copyWithin(s.byteOffset / 4 + f, at, at + n);
+    } else {
+      for (let k = 0; k < n; k++) s[f + k] = src[from + k];
+    }
+    this.filled = f + n;
+    return n;
+  }
+
+  /** True when `samples` holds a complete frame (until {@link advance}). */
+  get full(): boolean {
+    return this.filled === this.samples.length;
   }
 
   /** Call after reading a complete frame: drops the oldest `hop` samples. */

@@ -21,21 +21,8 @@
  */
 import type { Mat } from '../core/matrix.ts';
 import { kernelsWasmBase64 } from './kernels.wasm.ts';
+import { decodeBase64, wasmApi, type WasmMemory } from './loader.ts';
 
-// The few WebAssembly APIs used, typed here so that this module needs only lib ES2022.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmInstance {
-  readonly exports: unknown;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => WasmInstance;
-  compile(bytes: Uint8Array): Promise<object>;
-  instantiate(module: object, imports: object): Promise<WasmInstance>;
-}
 interface Kernels {
   readonly memory: WasmMemory;
   scratchBase(): number;
@@ -53,30 +40,6 @@ let syncFailed = false;
 let asyncLoad: Promise<boolean> | null = null;
 let heap = new Float32Array(0);
 let heapBuffer: ArrayBuffer | null = null;
-
-function decodeBase64(s: string): Uint8Array {
-  const table = new Int8Array(128).fill(-1);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
-  let len = s.length;
-  while (len > 0 && s.charCodeAt(len - 1) === 61 /* = */) len--;
-  const out = new Uint8Array((len * 3) >> 2);
-  let acc = 0, bits = 0, o = 0;
-  for (let i = 0; i < len; i++) {
-    const code = s.charCodeAt(i);
-    const v = code < 128 ? table[code] : -1;
-    if (v < 0) throw new Error('kernels.wasm.ts: invalid base64');
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
-const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Compiles and instantiates synchronously (once; a failure is remembered). */
 function load(): Kernels | null {

@@ -1,0 +1,405 @@
+/**
+ * The structured NN RNMF / NN RPCA encoder (src/core/network.ts, StructuredEncoder.run) with f32x4
+ * SIMD, for src/wasm/encoder.ts. AssemblyScript; compiled by wasm/build.mjs.
+ *
+ * The JS side lays the model out in this module's memory once (see src/wasm/encoder.ts for the
+ * layout, described by an i32 table at `desc`) and calls run(desc) per frame. Every vector is padded
+ * with zeros to a multiple of 4 floats, so every loop here works on whole f32x4 lanes.
+ *
+ * All the products of a frame have the same shape: out[0 .. R) += Σ_j A[:, c_j] · v_j over a list of
+ * columns c_j whose coefficient v_j is non-zero (the code and its changes are sparse: thresholding
+ * leaves many zeros, and a zero column costs nothing). Columns are contiguous; rows are taken in
+ * blocks of up to 28 (seven f32x4 accumulators held in registers while the list is walked).
+ * The lists hold byte offsets of the columns and their coefficients. Each product is summed from
+ * zero and then added to out (rounding relative to the update, not to the running b: as accurate as
+ * the JS loops, which round to f32 at every step).
+ *
+ * No allocation, no imports.
+ */
+
+// Descriptor slots (i32 each); must match src/wasm/encoder.ts.
+const D_M = 0;
+const D_Q = 1;
+const D_T = 2;
+const D_RW = 3;
+const D_RH = 4;
+const D_NONNEG = 5;
+const D_MP = 6;
+const D_QP = 7;
+const D_RWP = 8;
+const D_RHP = 9;
+const D_X = 10; // input frame (mp)
+const D_VOICE = 11; // o (mp)
+const D_ACCOMP = 12; // U s (mp)
+const D_SV = 13; // b_s (qp) followed by the low-rank code v (max(rwp, rhp))
+const D_BO = 14; // b_o (mp)
+const D_ZS = 15; // z_s (qp)
+const D_ZO = 16; // z_o (mp)
+const D_DS = 17; // d_s (qp)
+const D_TMP = 18; // 4 floats
+const D_OFF = 19; // i32 list (m + q + max(rw, rh) entries)
+const D_VAL = 20; // f32 list (same)
+const D_BIN = 21; // [Ws; Qw] columns (qp + rwp) for each of the m bins
+const D_WO = 22; // wo (mp)
+const D_PW = 23; // Pw columns (mp) × rw
+const D_U = 24; // U columns (mp) × q
+const D_LAYERS = 32; // per layer l: 4 slots from D_LAYERS + 4l
+// per layer: [Hso; Qh] columns (qp + rhp) for the m bins, then [Hss; 0] columns for the q atoms;
+// [Hos | Ph] columns (mp) × (q + rh); hoo (mp); thresholds [t_s (qp); t_o (mp)] (every layer, T of them)
+const L_BS = 0;
+const L_BO = 1;
+const L_HOO = 2;
+const L_T = 3;
+
+/** List entries summed per pass of a product. */
+const CHUNK: i32 = 64;
+
+/** First byte the JS side may use (64-byte aligned). */
+export function scratchBase(): usize {
+  return (__heap_base + 63) & ~(<usize>63);
+}
+
+// @ts-ignore: decorator
+@inline
+function slot(desc: usize, k: i32): usize {
+  return <usize>load<i32>(desc + (<usize>k << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function fma(acc: v128, a: v128, s: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, s));
+}
+
+// Blocks of 1 to 7 row vectors: out[0 .. 4N) += Σ_j col_j[0 .. 4N) · v_j, column j at base + off_j,
+// for the list entries [offs, end). Up to 7 accumulators stay in registers (x64 engines give wasm
+// 16 vector registers; 8 accumulators already spill and run at half speed); blocks of 1 to 4 take
+// two list entries per step (more independent work per iteration).
+// @ts-ignore: decorator
+@inline
+function block1x2(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z;
+  let po = offs, pv = vals;
+  for (; po + 4 < end; po += 8, pv += 8) {
+    const p = base + <usize>load<i32>(po);
+    const r = base + <usize>load<i32>(po, 4);
+    const s = v128.load32_splat(pv);
+    const t = v128.load32_splat(pv, 4);
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(p, 0), s), f32x4.mul(v128.load(r, 0), t)));
+  }
+  if (po < end) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+}
+
+// @ts-ignore: decorator
+@inline
+function block2x2(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z;
+  let po = offs, pv = vals;
+  for (; po + 4 < end; po += 8, pv += 8) {
+    const p = base + <usize>load<i32>(po);
+    const r = base + <usize>load<i32>(po, 4);
+    const s = v128.load32_splat(pv);
+    const t = v128.load32_splat(pv, 4);
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(p, 0), s), f32x4.mul(v128.load(r, 0), t)));
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(v128.load(p, 16), s), f32x4.mul(v128.load(r, 16), t)));
+  }
+  if (po < end) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+    a1 = fma(a1, v128.load(p, 16), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+}
+
+// @ts-ignore: decorator
+@inline
+function block3x2(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z;
+  let po = offs, pv = vals;
+  for (; po + 4 < end; po += 8, pv += 8) {
+    const p = base + <usize>load<i32>(po);
+    const r = base + <usize>load<i32>(po, 4);
+    const s = v128.load32_splat(pv);
+    const t = v128.load32_splat(pv, 4);
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(p, 0), s), f32x4.mul(v128.load(r, 0), t)));
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(v128.load(p, 16), s), f32x4.mul(v128.load(r, 16), t)));
+    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(v128.load(p, 32), s), f32x4.mul(v128.load(r, 32), t)));
+  }
+  if (po < end) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+    a1 = fma(a1, v128.load(p, 16), s);
+    a2 = fma(a2, v128.load(p, 32), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+}
+
+// @ts-ignore: decorator
+@inline
+function block4x2(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z;
+  let po = offs, pv = vals;
+  for (; po + 4 < end; po += 8, pv += 8) {
+    const p = base + <usize>load<i32>(po);
+    const r = base + <usize>load<i32>(po, 4);
+    const s = v128.load32_splat(pv);
+    const t = v128.load32_splat(pv, 4);
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(p, 0), s), f32x4.mul(v128.load(r, 0), t)));
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(v128.load(p, 16), s), f32x4.mul(v128.load(r, 16), t)));
+    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(v128.load(p, 32), s), f32x4.mul(v128.load(r, 32), t)));
+    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(v128.load(p, 48), s), f32x4.mul(v128.load(r, 48), t)));
+  }
+  if (po < end) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+    a1 = fma(a1, v128.load(p, 16), s);
+    a2 = fma(a2, v128.load(p, 32), s);
+    a3 = fma(a3, v128.load(p, 48), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+  v128.store(out, f32x4.add(v128.load(out, 48), a3), 48);
+}
+
+// @ts-ignore: decorator
+@inline
+function block5(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z, a4 = z;
+  for (let po = offs, pv = vals; po < end; po += 4, pv += 4) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+    a1 = fma(a1, v128.load(p, 16), s);
+    a2 = fma(a2, v128.load(p, 32), s);
+    a3 = fma(a3, v128.load(p, 48), s);
+    a4 = fma(a4, v128.load(p, 64), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+  v128.store(out, f32x4.add(v128.load(out, 48), a3), 48);
+  v128.store(out, f32x4.add(v128.load(out, 64), a4), 64);
+}
+
+// @ts-ignore: decorator
+@inline
+function block6(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
+  for (let po = offs, pv = vals; po < end; po += 4, pv += 4) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+    a1 = fma(a1, v128.load(p, 16), s);
+    a2 = fma(a2, v128.load(p, 32), s);
+    a3 = fma(a3, v128.load(p, 48), s);
+    a4 = fma(a4, v128.load(p, 64), s);
+    a5 = fma(a5, v128.load(p, 80), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+  v128.store(out, f32x4.add(v128.load(out, 48), a3), 48);
+  v128.store(out, f32x4.add(v128.load(out, 64), a4), 64);
+  v128.store(out, f32x4.add(v128.load(out, 80), a5), 80);
+}
+
+// @ts-ignore: decorator
+@inline
+function block7(out: usize, base: usize, offs: usize, vals: usize, end: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z;
+  for (let po = offs, pv = vals; po < end; po += 4, pv += 4) {
+    const p = base + <usize>load<i32>(po);
+    const s = v128.load32_splat(pv);
+    a0 = fma(a0, v128.load(p, 0), s);
+    a1 = fma(a1, v128.load(p, 16), s);
+    a2 = fma(a2, v128.load(p, 32), s);
+    a3 = fma(a3, v128.load(p, 48), s);
+    a4 = fma(a4, v128.load(p, 64), s);
+    a5 = fma(a5, v128.load(p, 80), s);
+    a6 = fma(a6, v128.load(p, 96), s);
+  }
+  v128.store(out, f32x4.add(v128.load(out, 0), a0), 0);
+  v128.store(out, f32x4.add(v128.load(out, 16), a1), 16);
+  v128.store(out, f32x4.add(v128.load(out, 32), a2), 32);
+  v128.store(out, f32x4.add(v128.load(out, 48), a3), 48);
+  v128.store(out, f32x4.add(v128.load(out, 64), a4), 64);
+  v128.store(out, f32x4.add(v128.load(out, 80), a5), 80);
+  v128.store(out, f32x4.add(v128.load(out, 96), a6), 96);
+}
+
+/**
+ * out[0..rows) += Σ_j A[:, col_j] · v_j (rows a multiple of 4; list of n byte offsets and values),
+ * in chunks of CHUNK list entries, each summed from zero (short f32 sums: small rounding error).
+ * Rows go in blocks of as equal sizes as possible, at most 7 vectors each.
+ */
+function gemvList(out: usize, rows: i32, a: usize, offs: usize, vals: usize, n: i32): void {
+  const nv = rows >> 2;
+  const blocks = (nv + 6) / 7;
+  if (blocks == 0) return;
+  const small = nv / blocks, big = blocks - nv % blocks; // the first `big` blocks have `small` vectors
+  for (let j0 = 0; j0 < n; j0 += CHUNK) {
+    const po = offs + (<usize>j0 << 2), pv = vals + (<usize>j0 << 2);
+    const end = po + (<usize>min(CHUNK, n - j0) << 2);
+    let r: usize = 0;
+    for (let b = 0; b < blocks; b++) {
+      const w = b < big ? small : small + 1;
+      const o = out + r, c = a + r;
+      switch (w) {
+        case 1: block1x2(o, c, po, pv, end); break;
+        case 2: block2x2(o, c, po, pv, end); break;
+        case 3: block3x2(o, c, po, pv, end); break;
+        case 4: block4x2(o, c, po, pv, end); break;
+        case 5: block5(o, c, po, pv, end); break;
+        case 6: block6(o, c, po, pv, end); break;
+        default: block7(o, c, po, pv, end); break;
+      }
+      r += <usize>w << 4;
+    }
+  }
+}
+
+/** Zeros count floats (a multiple of 4). */
+function zero(p: usize, count: i32): void {
+  const z = f32x4.splat(0);
+  const end = p + (<usize>count << 2);
+  for (; p < end; p += 16) v128.store(p, z);
+}
+
+/**
+ * Appends the non-zero entries of v[0..count) (count a multiple of 4; the padding lanes hold 0) to
+ * the list at index n: offset (first + i)·stride, value v[i]. Returns the new length.
+ */
+function compact(v: usize, count: i32, first: i32, stride: i32, offs: usize, vals: usize, n: i32): i32 {
+  const z = f32x4.splat(0);
+  for (let i = 0; i < count; i += 4) {
+    const p = v + (<usize>i << 2);
+    let mask = i32x4.bitmask(f32x4.ne(v128.load(p), z));
+    while (mask != 0) {
+      const b = ctz(mask);
+      mask &= mask - 1;
+      const k = i + b;
+      store<i32>(offs + (<usize>n << 2), (first + k) * stride);
+      store<f32>(vals + (<usize>n << 2), load<f32>(p + (<usize>b << 2)));
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Threshold operator: max(b − t, 0) (rnmf) or soft thresholding (rpca), as in network.ts. */
+// @ts-ignore: decorator
+@inline
+function prox(b: v128, t: v128, nonneg: bool): v128 {
+  const z = f32x4.splat(0);
+  const up = f32x4.sub(b, t);
+  if (nonneg) return v128.bitselect(up, z, f32x4.gt(b, t));
+  const down = f32x4.add(b, t);
+  return v128.bitselect(up, v128.bitselect(down, z, f32x4.lt(b, f32x4.neg(t))), f32x4.gt(b, t));
+}
+
+/** One frame: x at slot D_X in, o at D_VOICE and U s at D_ACCOMP out. */
+export function run(desc: usize): void {
+  const m = load<i32>(desc + (D_M << 2));
+  const q = load<i32>(desc + (D_Q << 2));
+  const T = load<i32>(desc + (D_T << 2));
+  const rw = load<i32>(desc + (D_RW << 2));
+  const rh = load<i32>(desc + (D_RH << 2));
+  const nonneg = load<i32>(desc + (D_NONNEG << 2)) != 0;
+  const mp = load<i32>(desc + (D_MP << 2));
+  const qp = load<i32>(desc + (D_QP << 2));
+  const rwp = load<i32>(desc + (D_RWP << 2));
+  const rhp = load<i32>(desc + (D_RHP << 2));
+  const x = slot(desc, D_X), voice = slot(desc, D_VOICE), accomp = slot(desc, D_ACCOMP);
+  const sv = slot(desc, D_SV), bo = slot(desc, D_BO), zs = slot(desc, D_ZS), zo = slot(desc, D_ZO);
+  const ds = slot(desc, D_DS), offs = slot(desc, D_OFF), vals = slot(desc, D_VAL);
+  const v = sv + (<usize>qp << 2);
+  const mpBytes = mp << 2;
+
+  // b_s = Ws x and v = Qw x (one product over the non-zero bins); b_o = wo ⊙ x + Pw v.
+  const cin = qp + rwp;
+  zero(sv, cin);
+  let n = compact(x, mp, 0, cin << 2, offs, vals, 0);
+  gemvList(sv, cin, slot(desc, D_BIN), offs, vals, n);
+  const wo = slot(desc, D_WO);
+  for (let i: usize = 0; i < <usize>mpBytes; i += 16) v128.store(bo + i, f32x4.mul(v128.load(wo + i), v128.load(x + i)));
+  if (rw > 0) {
+    n = compact(v, rwp, 0, mpBytes, offs, vals, 0);
+    gemvList(bo, mp, slot(desc, D_PW), offs, vals, n);
+  }
+  zero(zs, qp);
+  zero(zo, mp);
+
+  const cs = qp + rhp;
+  const tmp = slot(desc, D_TMP);
+  const z4 = f32x4.splat(0);
+  for (let l = 0; l < T; l++) {
+    const layer = desc + (<usize>(D_LAYERS + 4 * l) << 2);
+    const ts = <usize>load<i32>(layer + (L_T << 2));
+    const to = ts + (<usize>qp << 2);
+    if (l == T - 1) {
+      for (let a: usize = 0; a < <usize>(qp << 2); a += 16) v128.store(zs + a, prox(v128.load(sv + a), v128.load(ts + a), nonneg));
+      for (let i: usize = 0; i < <usize>mpBytes; i += 16) v128.store(voice + i, prox(v128.load(bo + i), v128.load(to + i), nonneg));
+      break;
+    }
+    const bsMat = <usize>load<i32>(layer + (L_BS << 2));
+    const boMat = <usize>load<i32>(layer + (L_BO << 2));
+    const hoo = <usize>load<i32>(layer + (L_HOO << 2));
+    // d_s = y_s − z_s; z_s = y_s.
+    for (let a: usize = 0; a < <usize>(qp << 2); a += 16) {
+      const y = prox(v128.load(sv + a), v128.load(ts + a), nonneg);
+      v128.store(ds + a, f32x4.sub(y, v128.load(zs + a)));
+      v128.store(zs + a, y);
+    }
+    // d_o = y_o − z_o; z_o = y_o; b_o += hoo ⊙ d_o; list the non-zero d_o (columns of [Hso; Qh]).
+    n = 0;
+    const csBytes = cs << 2;
+    for (let i = 0; i < mp; i += 4) {
+      const o = <usize>i << 2;
+      const y = prox(v128.load(bo + o), v128.load(to + o), nonneg);
+      const d = f32x4.sub(y, v128.load(zo + o));
+      let mask = i32x4.bitmask(f32x4.ne(d, z4));
+      if (mask == 0) continue;
+      v128.store(zo + o, y);
+      v128.store(bo + o, fma(v128.load(bo + o), v128.load(hoo + o), d));
+      v128.store(tmp, d);
+      while (mask != 0) {
+        const b = ctz(mask);
+        mask &= mask - 1;
+        store<i32>(offs + (<usize>n << 2), (i + b) * csBytes);
+        store<f32>(vals + (<usize>n << 2), load<f32>(tmp + (<usize>b << 2)));
+        n++;
+      }
+    }
+    // b_s += Hss d_s + Hso d_o and v = Qh d_o, in one product: the d_s columns follow the m bins.
+    n = compact(ds, qp, m, csBytes, offs, vals, n);
+    if (rh > 0) zero(v, rhp);
+    gemvList(sv, rh > 0 ? cs : qp, bsMat, offs, vals, n);
+    // b_o += Hos d_s + Ph v.
+    n = compact(ds, qp, 0, mpBytes, offs, vals, 0);
+    if (rh > 0) n = compact(v, rhp, q, mpBytes, offs, vals, n);
+    gemvList(bo, mp, boMat, offs, vals, n);
+  }
+  // U s (s = z_s now).
+  zero(accomp, mp);
+  n = compact(zs, qp, 0, mpBytes, offs, vals, 0);
+  gemvList(accomp, mp, slot(desc, D_U), offs, vals, n);
+}
