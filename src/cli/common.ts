@@ -1,8 +1,7 @@
 /** What the command-line tools share: error reporting, exit codes, reading models. */
-import { readFileSync } from 'node:fs';
 import { decodeModel, ModelError, type Model } from '../core/model.ts';
 import { AudioFormatError } from '../io/wav.ts';
-import { DataError } from './dataset.ts';
+import { DataError, readBytes } from './dataset.ts';
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -35,13 +34,7 @@ export function cliMain(main: (argv: string[]) => void | Promise<void>): void {
 }
 
 export function readModelFile(path: string): Model {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? `${path}: no such model file` : `${path}: cannot read (${(e as Error).message})`);
-  }
+  const bytes = readBytes(path, 'model file');
   try {
     return decodeModel(bytes);
   } catch (e) {

@@ -32,15 +32,18 @@ export interface Item {
   accomp: Float32Array;
 }
 
-export function readAudioFile(path: string): Audio {
-  let bytes: Uint8Array;
+/** Reads a whole file; a missing or unreadable one raises a DataError that names it. */
+export function readBytes(path: string, what = 'file'): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read (${(e as Error).message})`);
+    throw new DataError(code === 'ENOENT' ? `${path}: no such ${what}` : `${path}: cannot read (${(e as Error).message})`);
   }
-  return decodeWav(bytes, path);
+}
+
+export function readAudioFile(path: string): Audio {
+  return decodeWav(readBytes(path), path);
 }
 
 function mono(channels: Float32Array[]): Float32Array {

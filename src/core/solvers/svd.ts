@@ -173,39 +173,7 @@ export function gemmNT64(A: Float64Array, B: Float64Array, C: Float64Array, m: n
  * gemm of A with its transpose, two columns of G and four columns of A per pass (see gemm64).
  */
 function gramOuter(A: Float64Array, m: number, n: number, G: Float64Array): void {
-  G.fill(0, 0, m * m);
-  let c = 0;
-  for (; c + 2 <= m; c += 2) {
-    const g0 = c * m, g1 = g0 + m;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const o0 = j * m, o1 = o0 + m, o2 = o1 + m, o3 = o2 + m;
-      const b00 = A[o0 + c], b01 = A[o1 + c], b02 = A[o2 + c], b03 = A[o3 + c];
-      const b10 = A[o0 + c + 1], b11 = A[o1 + c + 1], b12 = A[o2 + c + 1], b13 = A[o3 + c + 1];
-      G[g0 + c] += A[o0 + c] * b00 + A[o1 + c] * b01 + A[o2 + c] * b02 + A[o3 + c] * b03;
-      for (let r = c + 1; r < m; r++) {
-        const x0 = A[o0 + r], x1 = A[o1 + r], x2 = A[o2 + r], x3 = A[o3 + r];
-        G[g0 + r] += x0 * b00 + x1 * b01 + x2 * b02 + x3 * b03;
-        G[g1 + r] += x0 * b10 + x1 * b11 + x2 * b12 + x3 * b13;
-      }
-    }
-    for (; j < n; j++) {
-      const o = j * m;
-      const b0 = A[o + c], b1 = A[o + c + 1];
-      G[g0 + c] += A[o + c] * b0;
-      for (let r = c + 1; r < m; r++) {
-        const x = A[o + r];
-        G[g0 + r] += x * b0;
-        G[g1 + r] += x * b1;
-      }
-    }
-  }
-  for (; c < m; c++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += A[j * m + c] * A[j * m + c];
-    G[c * m + c] = s;
-  }
-  mirrorLower(G, m);
+  symmetricProduct(A, A, G, m, n);
 }
 
 /**
