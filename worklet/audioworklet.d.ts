@@ -22,3 +22,5 @@ declare function registerProcessor(name: string, processorCtor: new (options: Au
 declare const sampleRate: number;
 /** Frame index of the first sample of the quantum being processed. */
 declare const currentFrame: number;
+/** Context time (s) of the first sample of the quantum being processed. */
+declare const currentTime: number;

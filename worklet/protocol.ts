@@ -13,8 +13,100 @@ export type ToSeparator =
   | { type: 'model'; bytes: ArrayBuffer }
   /** Forget the audio heard so far (after a seek or a source change). */
   | { type: 'reset' }
-  /** Ask for a {@link SeparatorStats} answer. */
-  | { type: 'stats' };
+  /** Ask for a {@link SeparatorStats} answer; with resetTiming, the timing starts afresh after it is read. */
+  | { type: 'stats'; resetTiming?: boolean }
+  /**
+   * Time process() with this clock: a SharedArrayBuffer a page thread keeps writing the time into
+   * (see {@link CLOCK_INDEX}; src/bench/clock.ts), or null for Date.now() (1 ms steps). The
+   * processor probes the clock for about `probeMs` (default 1 ms, blocking the audio thread that
+   * long, once), resets the timing and reports the clock in the next stats.
+   */
+  | { type: 'clock'; buffer: SharedArrayBuffer | null; probeMs?: number }
+  /** Start the timing afresh (counts, histograms, worst cases). */
+  | { type: 'reset-timing' };
+
+/**
+ * The timing clock's SharedArrayBuffer, as an Int32Array: the writer stores the time in whole
+ * microseconds (wrapping int32) at NOW and counts its writes at UPDATES; the page sets STOP to
+ * end the writer; WAIT is the word the writer sleeps on between writes in 'sleep' mode.
+ */
+export const CLOCK_INDEX = { NOW: 0, UPDATES: 1, STOP: 2, WAIT: 3 } as const;
+export const CLOCK_BYTES = 16;
+
+/** The clock process() is timed with, as the processor measured it when it got it. */
+export interface ClockInfo {
+  /** 'shared': a SharedArrayBuffer written by a page thread; 'date': Date.now(). */
+  kind: 'shared' | 'date';
+  /** Smallest step seen while reading it in a tight loop (µs); null if it never moved. */
+  resolutionUs: number | null;
+  /** Mean time between its changes, as seen from the audio thread (µs). */
+  updateIntervalUs: number | null;
+  /** Cost of one read (ns). */
+  readNs: number;
+  /** Cost of the timing one process() call carries: two reads of each clock and the bookkeeping (ns). */
+  overheadNs: number;
+}
+
+/**
+ * Wall time of process() calls and of the STFT frames they ran, measured inside the processor
+ * since the last timing reset (a new model, a new clock, or a request). Times in µs; context
+ * times in s. Per-frame figures: a call that ran k frames counts k frames of duration / k.
+ */
+export interface SeparatorTiming {
+  clock: ClockInfo;
+  /** The context's rate. */
+  sampleRate: number;
+  /** Context time of the first and of the last timed call (null before any). */
+  since: number | null;
+  until: number | null;
+  /** process() calls timed. */
+  calls: number;
+  /** STFT frames they ran, and how many calls ran at least one. */
+  frames: number;
+  frameCalls: number;
+  /** A call's deadline: its quantum's duration (128 / sampleRate s). */
+  deadlineUs: number;
+  /** Audio processed (s): the quanta's durations summed. */
+  audioSeconds: number;
+  /** Wall time spent inside process() (s). */
+  cpuSeconds: number;
+  /** Real-time factor: audioSeconds / cpuSeconds (how many times faster than real time), null before any call. */
+  rtf: number | null;
+  /**
+   * The same from Date.now() alone: whole-ms differences summed over the calls, an unbiased
+   * estimate (calls start at every phase of the millisecond) that needs no writer thread; far from
+   * cpuSeconds when the shared clock's writer was starved.
+   */
+  dateCpuSeconds: number;
+  dateRtf: number | null;
+  call: {
+    medianUs: number | null;
+    p99Us: number | null;
+    meanUs: number | null;
+    worstUs: number | null;
+    /** Context time of the worst call, and the frames it ran. */
+    worstAt: number | null;
+    worstFrames: number;
+    /** Mean of the calls that ran no frame (buffering and resampling only). */
+    idleMeanUs: number | null;
+  };
+  frame: {
+    medianUs: number | null;
+    p99Us: number | null;
+    /** All process() time over all frames (what `npm run bench` calls ms/frame). */
+    meanUs: number | null;
+    /** The same from Date.now() sums (see dateCpuSeconds). */
+    dateMeanUs: number | null;
+    /** Frame-running calls' time, less an idle call's mean each, over the frames: the frame's own cost. */
+    netMeanUs: number | null;
+    worstUs: number | null;
+    worstAt: number | null;
+  };
+  /** Calls that took longer than their deadline. */
+  overDeadline: number;
+  /** Calls where the shared clock stood still (its writer was descheduled) and Date.now() gave the duration instead. */
+  stalls: number;
+}
 
 export interface SeparatorReady {
   type: 'ready';
@@ -52,6 +144,8 @@ export interface SeparatorStats {
   failed: boolean;
   /** Exceptions caught in process() since the processor started. */
   exceptions: number;
+  /** Wall-time measurements of process() (see {@link SeparatorTiming}). */
+  timing: SeparatorTiming;
 }
 
 export type FromSeparator = SeparatorReady | SeparatorError | SeparatorStats;

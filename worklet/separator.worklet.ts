@@ -16,10 +16,15 @@
  *   plays sound at once.
  * - Problems go to the page over the port ({@link SeparatorError}); statistics are answered from
  *   onmessage, never posted from process().
+ * - Every process() call is timed (worklet/timing.ts): its wall time and the frames it ran go into
+ *   preallocated counters and histograms, read out with the stats. The clock is Date.now() until the
+ *   page hands over a SharedArrayBuffer clock ({type: 'clock'}); the timing costs two reads of
+ *   each clock and a few typed-array writes per call.
  */
 import { decodeModel, describeModel } from '../src/core/model.ts';
 import { Separator } from '../src/core/separator.ts';
 import { SEPARATOR_PROCESSOR, type FromSeparator, type ToSeparator } from './protocol.ts';
+import { ProcessTimer } from './timing.ts';
 
 /** Longest render quantum handled (Web Audio uses 128; a future renderSizeHint may raise it). */
 const MAX_QUANTUM = 8192;
@@ -40,6 +45,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
   private readonly accompRefs: Float32Array[] = [];
   /** Stand-ins for output channels the engine did not give us (never expected with outputChannelCount [2, 2]). */
   private readonly spare = [0, 1, 2, 3].map(() => new Float32Array(MAX_QUANTUM));
+  private readonly timer = new ProcessTimer();
 
   constructor(options: AudioWorkletNodeOptions) {
     super(options);
@@ -65,9 +71,17 @@ class SeparatorProcessor extends AudioWorkletProcessor {
           this.post({
             type: 'stats', ready: this.separator !== null, frames: s?.frames ?? 0, badSamples: s?.badSamples ?? 0,
             quanta: this.quanta, silentQuanta: this.silentQuanta, failed: this.failed, exceptions: this.exceptions,
+            timing: this.timer.snapshot(sampleRate),
           });
+          if (msg.resetTiming) this.timer.reset();
           break;
         }
+        case 'clock':
+          this.timer.attach(msg.buffer ?? null, Math.min(Math.max(msg.probeMs ?? 1, 0), 20));
+          break;
+        case 'reset-timing':
+          this.timer.reset();
+          break;
         default:
           this.post({ type: 'error', stage: 'model', message: `the separator got an unknown message ${JSON.stringify((msg as { type?: unknown }).type)}` });
       }
@@ -90,6 +104,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
     this.separator = separator;
     this.failed = false;
     this.failureReported = false;
+    this.timer.reset(); // the figures describe the model in use
   }
 
   private post(msg: FromSeparator): void {
@@ -97,6 +112,18 @@ class SeparatorProcessor extends AudioWorkletProcessor {
   }
 
   process(inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    this.timer.begin();
+    const sep = this.separator;
+    const framesBefore = sep !== null ? sep.stats.frames : 0;
+    const n = this.render(inputs, outputs);
+    // Frames this call ran (a reset or a new model only arrives between calls).
+    const frames = sep !== null ? sep.stats.frames - framesBefore : 0;
+    this.timer.end(frames, currentTime, (n / sampleRate) * 1e6);
+    return true;
+  }
+
+  /** One render quantum; returns its length. */
+  private render(inputs: Float32Array[][], outputs: Float32Array[][]): number {
     this.quanta++;
     const input = inputs[0];
     const voiceOut = outputs[0], accompOut = outputs[1];
@@ -118,7 +145,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
     if (sep && !this.failed) {
       try {
         sep.process(this.inputRefs, this.voiceRefs, this.accompRefs, n);
-        return true;
+        return n;
       } catch (e) {
         this.failed = true;
         this.exceptions++;
@@ -131,7 +158,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
       this.failureReported = true;
       this.post({ type: 'error', stage: 'process', message: `the separator failed and now passes the sound through unseparated: ${this.lastFailure}` });
     }
-    return true;
+    return n;
   }
 
   /** Voice silent, accompaniment = the dry input (no latency: there is nothing to align with). */

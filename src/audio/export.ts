@@ -1,9 +1,36 @@
 /**
  * Export: the loaded song separated offline (in a worker, faster than real time) into
  * <song>-voice.wav and <song>-accompaniment.wav.
+ *
+ * Where it runs ({@link exportPlan}): with a hardware GPU ('gpu' mode, src/gpu/detect.ts), the batch
+ * separation with its network on gpu.js WebGL kernels, in the worker through an OffscreenCanvas;
+ * otherwise ('wasm' mode) on the CPU with our WebAssembly SIMD kernels: the streaming separator
+ * of the AudioWorklet for structured models, the batch separation on the WebAssembly gemm for
+ * dense ones (their n×n layers are products the batch path does 4× faster than frame by frame).
+ * Every engine gives the same files to f32 rounding.
  */
-import type { ExportMessage, ExportRequest } from './export.worker.ts';
+import type { ModelHeader } from '../core/model.ts';
+import type { ComputeMode, GpuInfo } from '../gpu/detect.ts';
+import type { ExportEngine, ExportMessage, ExportRequest } from './export.worker.ts';
 import ExportWorker from './export.worker.ts?worker';
+
+export type { ExportEngine };
+
+export interface ExportPlan {
+  engine: ExportEngine;
+  /** For the page: where the work runs. */
+  label: string;
+}
+
+/** The engine for a compute mode and a model (see the top of this file). */
+export function exportPlan(mode: ComputeMode, header: Pick<ModelHeader, 'structure'>, gpu?: Pick<GpuInfo, 'api' | 'renderer'>): ExportPlan {
+  if (mode === 'gpu') {
+    const backend = gpu?.api === 'webgl' ? 'webgl' : 'webgl2';
+    return { engine: { engine: 'batch', backend }, label: `GPU: gpu.js ${backend === 'webgl' ? 'WebGL' : 'WebGL2'}${gpu?.renderer ? ` on ${gpu.renderer}` : ''}` };
+  }
+  if (header.structure === 'dense') return { engine: { engine: 'batch', backend: 'wasm' }, label: 'CPU: WebAssembly SIMD, batched network' };
+  return { engine: { engine: 'stream' }, label: 'CPU: WebAssembly SIMD, the real-time separator' };
+}
 
 export interface ExportResult {
   voice: Blob;
@@ -14,6 +41,10 @@ export interface ExportResult {
   seconds: number;
   /** Song seconds per wall-clock second. */
   speed: number;
+  /** What ran ("stream, WebAssembly SIMD", "batch, gpu.js webgl2", …). */
+  ran: string;
+  /** Why the job did not run where it was asked to (the GPU failed), or null. */
+  fallback: string | null;
 }
 
 export interface ExportJob {
@@ -33,6 +64,7 @@ export function exportSong(
   song: { name: string; sampleRate: number; channels: Float32Array[] },
   modelBytes: ArrayBuffer,
   onProgress: (fraction: number) => void,
+  compute: ExportEngine = { engine: 'stream' },
 ): ExportJob {
   const worker = new ExportWorker();
   let rejectJob: (e: Error) => void = () => {};
@@ -51,6 +83,8 @@ export function exportSong(
           accompName: `${song.name}-accompaniment.wav`,
           seconds: m.seconds,
           speed: duration / Math.max(m.seconds, 1e-3),
+          ran: m.ran,
+          fallback: m.fallback,
         });
       } else {
         worker.terminate();
@@ -63,7 +97,7 @@ export function exportSong(
     };
   });
   const channels = song.channels.map((c) => c.slice());
-  const request: ExportRequest = { type: 'start', model: modelBytes.slice(0), sampleRate: song.sampleRate, channels };
+  const request: ExportRequest = { type: 'start', model: modelBytes.slice(0), sampleRate: song.sampleRate, channels, compute };
   worker.postMessage(request, [request.model, ...channels.map((c) => c.buffer)]);
   return {
     result,

@@ -43,21 +43,67 @@ export function transpose(a: Mat): Mat {
   return t;
 }
 
-// The products below dispatch to WebAssembly SIMD kernels (src/wasm/gemm.ts, 15–40× faster, used
-// by training and the whole-signal solvers) where they compile, else to the plain versions, which
-// stay as the reference the kernels are tested against. Operands must not alias C.
+/**
+ * A provider of the three dense products, with the signatures and beta semantics of {@link gemm},
+ * {@link gemmTN} and {@link gemmNT} (beta = 0 never reads C; operands do not alias C). The gpu.js
+ * kernels (src/gpu/) are one; the default is the WebAssembly SIMD kernels, else plain JS.
+ */
+export interface MatrixBackend {
+  /** A short name for reports ("gpu.js webgl2", …). */
+  readonly name: string;
+  gemm(a: Mat, b: Mat, c: Mat, beta: number): void;
+  gemmTN(a: Mat, b: Mat, c: Mat, beta: number): void;
+  gemmNT(a: Mat, b: Mat, c: Mat, beta: number): void;
+}
+
+let backend: MatrixBackend | null = null;
+
+/**
+ * Routes gemm / gemmTN / gemmNT of this thread (a worker, a page, a Node process) through `b`, or
+ * back to the default with null. Returns the backend that was set before, so that a caller can
+ * restore it. Everything built on the products (training, the batch separation, the solvers)
+ * follows.
+ */
+export function setMatrixBackend(b: MatrixBackend | null): MatrixBackend | null {
+  const before = backend;
+  backend = b;
+  return before;
+}
+
+/** The backend set by {@link setMatrixBackend}, or null for the default. */
+export function matrixBackend(): MatrixBackend | null {
+  return backend;
+}
+
+/** Runs `fn` with the products routed through `b`, restoring the previous backend afterwards. */
+export function withMatrixBackend<T>(b: MatrixBackend | null, fn: () => T): T {
+  const before = setMatrixBackend(b);
+  try {
+    return fn();
+  } finally {
+    setMatrixBackend(before);
+  }
+}
+
+// The products below dispatch to the backend set by setMatrixBackend() if any, else to WebAssembly
+// SIMD kernels (src/wasm/gemm.ts, 15–40× faster, used by training and the whole-signal solvers)
+// where they compile, else to the plain versions, which stay as the reference the kernels are
+// tested against. Operands must not alias C.
 export function gemm(a: Mat, b: Mat, c: Mat, beta = 0): void {
-  if (wasmSimdAvailable()) wasmGemm(a, b, c, beta);
+  if (backend) backend.gemm(a, b, c, beta);
+  else if (wasmSimdAvailable()) wasmGemm(a, b, c, beta);
   else gemmJs(a, b, c, beta);
 }
 
 export function gemmTN(a: Mat, b: Mat, c: Mat, beta = 0): void {
-  if (wasmSimdAvailable()) wasmGemmTN(a, b, c, beta);
+  if (backend) backend.gemmTN(a, b, c, beta);
+  else if (wasmSimdAvailable()) wasmGemmTN(a, b, c, beta);
   else gemmTNJs(a, b, c, beta);
 }
 
 export function gemmNT(a: Mat, b: Mat, c: Mat, beta = 0): void {
-  if (wasmSimdAvailable()) wasmGemmNT(a, b, c, beta);
+  if (backend) backend.gemmNT(a, b, c, beta);
+  else if (wasmSimdAvailable()) wasmGemmNT(a, b, c, beta);
   else gemmNTJs(a, b, c, beta);
 }
 

@@ -10,7 +10,12 @@
  *        and that latency in samples
  *   await voicesplit.record('output' | 'voice' | 'accomp' | 'input', seconds)
  *        records the realtime graph at that point (mean of the channels) for `seconds`
- *   await voicesplit.stats()                 the separator worklet's counters
+ *   await voicesplit.stats()                 the separator worklet's counters, with its timing of process()
+ *   await voicesplit.timing.startClock('sleep' | 'spin' | 'auto' | 'date')
+ *        gives the worklet a sub-millisecond clock (a Worker writing into a SharedArrayBuffer, see
+ *        src/bench/clock.ts; 'date' = its own Date.now()); returns the clock as the worklet measured it
+ *   await voicesplit.timing.reset()          starts the worklet's timing afresh
+ *   voicesplit.timing.playback()             the AudioContext's playbackStats (underruns), where Chromium has them
  *   voicesplit.toBase64(f32) / fromBase64(s) Float32Array ⇄ base64 (to move audio in and out fast)
  *
  * Nothing here changes what the page does; it only reads it, or builds separate offline graphs.
@@ -22,6 +27,8 @@ import { loadRecorderModule } from '../audio/worklets.ts';
 import { decodeModel } from '../core/model.ts';
 import { Separator } from '../core/separator.ts';
 import type { App } from './app.ts';
+import { attachClock, startClock, type ClockMode, type TimingClock } from '../bench/clock.ts';
+import type { ClockInfo, SeparatorStats, ToSeparator } from '../../worklet/protocol.ts';
 
 export interface OfflineRender {
   voice: Float32Array[];
@@ -35,13 +42,30 @@ export interface OfflineRender {
 
 export type Tap = 'output' | 'voice' | 'accomp' | 'input';
 
+/** AudioContext.playbackStats (Chromium): glitches of the realtime output. */
+export interface PlaybackStats {
+  underrunEvents: number;
+  underrunDuration: number;
+  totalDuration: number;
+  averageLatency: number;
+  minimumLatency: number;
+  maximumLatency: number;
+}
+
+export interface TimingHandle {
+  startClock(mode?: ClockMode): Promise<ClockInfo | null>;
+  reset(): Promise<void>;
+  playback(): PlaybackStats | null;
+}
+
 export interface DebugHandle {
   version: 1;
   started: Promise<void>;
   state(): ReturnType<typeof snapshot>;
   renderOffline(channels: Float32Array[], sampleRate: number, options?: { mix?: Partial<Mix> }): Promise<OfflineRender>;
   record(tap: Tap, seconds: number): Promise<{ samples: Float32Array; sampleRate: number; startTime: number }>;
-  stats(): Promise<unknown>;
+  stats(): Promise<SeparatorStats | null>;
+  timing: TimingHandle;
   toBase64(x: Float32Array): string;
   fromBase64(s: string): Float32Array;
 }
@@ -126,6 +150,35 @@ async function record(app: App, tap: Tap, seconds: number) {
   return { samples: r.samples, sampleRate: ctx.sampleRate, startTime: r.startFrame / ctx.sampleRate };
 }
 
+function timingHandle(app: App): TimingHandle {
+  let clock: TimingClock | null = null;
+  const separator = () => {
+    const sep = app.engine?.separator;
+    if (!sep) throw new Error('audio is not running');
+    return sep;
+  };
+  return {
+    async startClock(mode = 'sleep') {
+      const sep = separator();
+      clock?.stop();
+      clock = await startClock(mode);
+      attachClock(sep.node, clock);
+      return (await sep.stats())?.timing.clock ?? null;
+    },
+    async reset() {
+      const sep = separator();
+      sep.node.port.postMessage({ type: 'reset-timing' } satisfies ToSeparator);
+      await sep.stats(); // answered after the reset: messages are handled in order
+    },
+    playback() {
+      const ps = (app.ctx as (AudioContext & { playbackStats?: PlaybackStats }) | null)?.playbackStats;
+      if (!ps) return null;
+      const { underrunEvents, underrunDuration, totalDuration, averageLatency, minimumLatency, maximumLatency } = ps;
+      return { underrunEvents, underrunDuration, totalDuration, averageLatency, minimumLatency, maximumLatency };
+    },
+  };
+}
+
 export function installDebugHandle(app: App): DebugHandle {
   const handle: DebugHandle = {
     version: 1,
@@ -134,6 +187,7 @@ export function installDebugHandle(app: App): DebugHandle {
     renderOffline: (channels, sampleRate, options) => renderOffline(app, channels, sampleRate, options),
     record: (tap, seconds) => record(app, tap, seconds),
     stats: async () => (await app.engine?.separator.stats()) ?? null,
+    timing: timingHandle(app),
     toBase64,
     fromBase64,
   };

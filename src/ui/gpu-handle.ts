@@ -1,0 +1,48 @@
+/**
+ * `window.voicesplitGpu`: the batch-compute side of the page, for tests, the benchmark runner and
+ * curious people with a console. Everything heavy (gpu.js, the bench) loads on first call.
+ *
+ *   voicesplitGpu.detect()                     what WebGL there is, hardware or software
+ *   voicesplitGpu.mode()                       the compute mode batch work uses here ('gpu' | 'wasm')
+ *   await voicesplitGpu.checkProducts(mode)    gpu.js products (mode 'webgl2' | 'webgl' | 'cpu') vs the JS ones
+ *   await voicesplitGpu.checkBatch(mode, modelBytes, rate, channels)
+ *                                              batch separation on gpu.js vs the streaming separator
+ *   await voicesplitGpu.runGpuBench(options)   the benchmark of src/gpu/bench.ts
+ */
+import { detectGpu, modeOverride, pickMode, type ComputeMode, type GpuInfo } from '../gpu/detect.ts';
+import type { GpuJsMode } from '../gpu/kernels.ts';
+import type { BatchCheck, ProductCheck } from '../gpu/selftest.ts';
+import type { GpuBenchOptions, GpuBenchReport } from '../gpu/bench.ts';
+
+export interface GpuHandle {
+  detect(): GpuInfo;
+  mode(): ComputeMode;
+  checkProducts(mode: GpuJsMode): Promise<ProductCheck>;
+  checkBatch(mode: GpuJsMode, modelBytes: ArrayBuffer, sampleRate: number, channels: Float32Array[], batch?: number): Promise<BatchCheck>;
+  runGpuBench(options?: GpuBenchOptions): Promise<GpuBenchReport>;
+}
+
+let info: GpuInfo | null = null;
+
+/** The page's GPU probe, made once. */
+export function gpuInfo(): GpuInfo {
+  info ??= detectGpu();
+  return info;
+}
+
+/** The compute mode of this page (a `?compute=` parameter overrides the detection). */
+export function computeMode(): ComputeMode {
+  return pickMode(gpuInfo(), modeOverride());
+}
+
+export function installGpuHandle(): GpuHandle {
+  const handle: GpuHandle = {
+    detect: gpuInfo,
+    mode: computeMode,
+    checkProducts: async (mode) => (await import('../gpu/selftest.ts')).checkProducts(mode),
+    checkBatch: async (mode, bytes, rate, channels, batch) => (await import('../gpu/selftest.ts')).checkBatch(mode, bytes, rate, channels, batch),
+    runGpuBench: async (options) => (await import('../gpu/bench.ts')).runGpuBench(options),
+  };
+  (window as unknown as { voicesplitGpu: GpuHandle }).voicesplitGpu = handle;
+  return handle;
+}

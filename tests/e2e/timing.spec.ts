@@ -1,0 +1,102 @@
+/**
+ * No dropped audio: 60 s of realtime playback (the demo song, played again each time it ends)
+ * through the separator worklet, with the CPU throttled 4× through the DevTools protocol
+ * (Emulation.setCPUThrottlingRate), then the worklet's own timing of every process() call
+ * (worklet/timing.ts, clocked by a SharedArrayBuffer writer in 'sleep' mode, see src/bench/clock.ts)
+ * must show no call over its deadline (one render quantum, 128 / sampleRate s). The worst call and
+ * the per-frame figures go to the output and to the test's annotations.
+ *
+ * E2E_CPU_THROTTLE changes the rate (1 = none, for comparison); E2E_TIMING_SECONDS the length.
+ */
+import type { Page } from '@playwright/test';
+import type { ClockInfo, SeparatorStats } from '../../worklet/protocol.ts';
+import { expect, openApp, state, test } from './helpers.ts';
+
+const RATE = Number(process.env.E2E_CPU_THROTTLE ?? 4);
+const SECONDS = Number(process.env.E2E_TIMING_SECONDS ?? 60);
+/** Frames per second the network runs: 16 kHz, hop 256. */
+const FRAME_RATE = 16000 / 256;
+
+interface TimingHandle {
+  stats(): Promise<SeparatorStats | null>;
+  timing: {
+    startClock(mode?: string): Promise<ClockInfo | null>;
+    reset(): Promise<void>;
+    playback(): { underrunEvents: number; underrunDuration: number; totalDuration: number } | null;
+  };
+}
+
+/** Milliseconds a fixed piece of JavaScript takes on the page's main thread (to see the throttle act). */
+const spinMs = (page: Page) => page.evaluate(() => {
+  const t0 = performance.now();
+  let x = 0;
+  for (let i = 0; i < 3e6; i++) x += Math.sqrt(i) % 3;
+  return (performance.now() - t0) + (x < 0 ? 1 : 0);
+});
+
+const ms = (us: number | null) => (us === null ? '–' : `${(us / 1000).toFixed(3)} ms`);
+
+test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every process() call within its deadline`, async ({ page }, info) => {
+  test.setTimeout((SECONDS + 60) * 1000);
+  await openApp(page);
+  const mainBefore = await spinMs(page);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: RATE });
+  const mainAfter = await spinMs(page);
+
+  const clock = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.startClock('sleep'));
+  expect(clock?.kind, 'the worklet got the shared clock').toBe('shared');
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  await expect.poll(async () => (await state(page)).player?.state).toBe('playing');
+  await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.reset());
+  const before = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.playback());
+  const t0 = (await state(page)).context?.currentTime ?? 0;
+
+  // Play until SECONDS of context time have passed, starting the song again whenever it ends.
+  let restarts = 0;
+  for (;;) {
+    await page.waitForTimeout(500);
+    const s = await state(page);
+    const t = s.context?.currentTime ?? 0;
+    if (t - t0 >= SECONDS) break;
+    if (s.player?.state === 'paused') {
+      await page.getByRole('button', { name: 'Play', exact: true }).click();
+      restarts++;
+    }
+  }
+  const stats = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).stats());
+  const after = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.playback());
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+  expect(stats, 'the worklet answered').not.toBeNull();
+  const t = stats!.timing;
+  const span = (t.until ?? 0) - (t.since ?? 0);
+  const quantum = t.deadlineUs / 1e6;
+  const underruns = before && after ? { events: after.underrunEvents - before.underrunEvents, ms: (after.underrunDuration - before.underrunDuration) * 1000 } : null;
+
+  const summary = [
+    `CPU throttled ${RATE}× (a fixed loop on the main thread: ${mainBefore.toFixed(0)} → ${mainAfter.toFixed(0)} ms, ${(mainAfter / mainBefore).toFixed(1)}×)`,
+    `${t.calls} process() calls over ${span.toFixed(2)} s of context time at ${t.sampleRate} Hz (song started ${restarts + 1} times), ${t.frames} frames`,
+    `worst process() call ${ms(t.call.worstUs)} at t = ${t.call.worstAt?.toFixed(3)} s (${t.call.worstFrames} frames in it), deadline ${ms(t.deadlineUs)}; ${t.overDeadline} calls over it`,
+    `process() median ${ms(t.call.medianUs)}, p99 ${ms(t.call.p99Us)}; per frame median ${ms(t.frame.medianUs)}, p99 ${ms(t.frame.p99Us)}, worst ${ms(t.frame.worstUs)}, ` +
+      `mean ${ms(t.frame.meanUs)} (Date.now() sums: ${ms(t.frame.dateMeanUs)})`,
+    `real-time factor ${t.rtf?.toFixed(1)}× (Date.now() sums: ${t.dateRtf?.toFixed(1)}×)`,
+    `clock: ${t.clock.kind}, smallest step ${t.clock.resolutionUs} µs, moves every ${t.clock.updateIntervalUs?.toFixed(0)} µs; ${t.stalls} calls timed by Date.now() because it stood still`,
+    `underruns (AudioContext.playbackStats): ${underruns ? `${underruns.events} (${underruns.ms.toFixed(1)} ms)` : 'not available'}`,
+  ];
+  console.log(`timing.spec:\n  ${summary.join('\n  ')}`);
+  info.annotations.push(
+    { type: 'worst process() call', description: `${ms(t.call.worstUs)} at t = ${t.call.worstAt?.toFixed(3)} s; deadline ${ms(t.deadlineUs)}; ${t.overDeadline} over` },
+    { type: 'per frame', description: `median ${ms(t.frame.medianUs)}, p99 ${ms(t.frame.p99Us)}, worst ${ms(t.frame.worstUs)}, mean ${ms(t.frame.meanUs)}` },
+    { type: 'timing', description: summary.join(' · ') },
+  );
+
+  // The stats are real: one call per render quantum, 62.5 frames a second, for the whole time.
+  expect(span, 'context time covered by the timed calls').toBeGreaterThanOrEqual(SECONDS - 0.1);
+  expect(t.calls / (span / quantum + 1), 'calls per render quantum').toBeCloseTo(1, 2);
+  expect(t.calls / ((SECONDS * t.sampleRate) / 128), `calls ≈ ${SECONDS} s × rate / 128`).toBeGreaterThan(0.99);
+  expect(t.calls / ((SECONDS * t.sampleRate) / 128)).toBeLessThan(1.05);
+  expect(Math.abs(t.frames / (span * FRAME_RATE) - 1), `frames ≈ ${SECONDS} × 62.5`).toBeLessThan(0.01);
+  expect(t.audioSeconds).toBeCloseTo(t.calls * quantum, 6);
+  // And not one call missed its deadline.
+  expect(t.overDeadline, `process() calls over the ${ms(t.deadlineUs)} deadline (worst ${ms(t.call.worstUs)} at t = ${t.call.worstAt?.toFixed(3)} s)`).toBe(0);
+});
