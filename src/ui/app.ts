@@ -8,11 +8,15 @@
  */
 import { decodeSong, DecodeError, type Song } from '../audio/decode.ts';
 import { DEFAULT_MIX, Engine, faderGain, type Mix } from '../audio/engine.ts';
-import { download, ExportCancelled, exportSong, type ExportJob } from '../audio/export.ts';
+import { download, ExportCancelled, exportPlan, exportSong, type ExportJob } from '../audio/export.ts';
 import { Microphone, MicrophoneError } from '../audio/microphone.ts';
 import { FilePlayer } from '../audio/player.ts';
-import { loadModel, type LoadedModel, type LoadModelFailure, type Notice } from '../store/models.ts';
-import { clock, decibels, khz, megabytes } from './format.ts';
+import {
+  loadModel, loadUserModel, selectedModelId, selectModelId, SHIPPED_ID, type LoadedModel, type LoadModelFailure, type Notice,
+} from '../store/models.ts';
+import { clock, decibels, khz, megabytes, timesRealTime } from './format.ts';
+import { computeMode, gpuInfo, installGpuHandle } from './gpu-handle.ts';
+import { TrainPanel } from './train-panel.ts';
 
 export interface DemoInfo {
   title: string;
@@ -46,6 +50,8 @@ export class App {
   mix: Mix = { ...DEFAULT_MIX };
   exportJob: ExportJob | null = null;
   exportUrls: string[] = [];
+  /** The Train card and the Model row (made once start-up has a model, or has given up on one). */
+  trainPanel: TrainPanel | null = null;
   /** Every message shown (alerts and notices), for the debug handle. */
   readonly messages: { level: Notice['level']; text: string }[] = [];
   /** Settles when start-up is over (model and demo loaded, or their failures reported). */
@@ -86,6 +92,7 @@ export class App {
     exportCancel: el<HTMLButtonElement>('export-cancel'),
     exportProgress: el<HTMLProgressElement>('export-progress'),
     exportStatus: el('export-status'),
+    exportMode: el('export-mode'),
     exportLinks: el('export-links'),
     status: el('status'),
     latency: el('latency'),
@@ -101,10 +108,12 @@ export class App {
   // Start-up
 
   async start(): Promise<void> {
+    installGpuHandle();
     this.wire();
     try {
       await this.startAudio();
       await Promise.all([this.initModel(), this.loadDemo()]);
+      this.trainPanel = new TrainPanel(this);
     } finally {
       this.refreshStatus();
       this.resolveStarted();
@@ -152,6 +161,17 @@ export class App {
   private async initModel(): Promise<void> {
     if (!this.engine) return;
     this.ui.modelLine.textContent = 'Model: loading…';
+    // A model trained here and chosen under Model is used if it still loads; else the shipped one.
+    const chosen = await selectedModelId();
+    if (chosen && chosen !== SHIPPED_ID) {
+      try {
+        await this.applyModel(await loadUserModel(chosen));
+        return;
+      } catch (e) {
+        this.alert('warning', `The model chosen on an earlier visit could not be used (${(e as Error).message}); the shipped model is used instead.`);
+        await selectModelId(SHIPPED_ID).catch(() => {});
+      }
+    }
     let loaded: LoadedModel;
     try {
       loaded = await loadModel();
@@ -163,13 +183,45 @@ export class App {
     }
     for (const n of loaded.notices) this.alert(n.level, n.text);
     try {
-      const ready = await this.engine.separator.setModel(loaded.bytes.slice(0));
-      this.model = loaded;
-      this.latency = ready.latency;
+      await this.applyModel(loaded);
     } catch (e) {
       this.ui.modelLine.textContent = 'Model: refused';
       this.alert('error', `The separator refused the model: ${(e as Error).message}`);
-      return;
+    }
+  }
+
+  /**
+   * Switches the separator to a stored model (SHIPPED_ID or a user model's id) and remembers the
+   * choice. Throws (ModelError, a refusal by the worklet…) with the previous model still in use.
+   */
+  async useModel(id: string): Promise<void> {
+    if (!this.engine) throw new Error('audio is not available in this browser');
+    const loaded = id === SHIPPED_ID ? await loadModel() : await loadUserModel(id);
+    for (const n of loaded.notices) this.alert(n.level, n.text);
+    await this.applyModel(loaded);
+    try {
+      await selectModelId(id);
+    } catch (e) {
+      this.alert('warning', `${(e as Error).message} The model is in use for this visit.`);
+    }
+  }
+
+  /**
+   * Hands a model to the separator worklet (a copy: the page keeps the bytes). While sound goes
+   * through, the output fades over the switch, as for a seek, so the new separator's empty start
+   * is not heard. Throws if the worklet refuses it (the previous model stays).
+   */
+  private async applyModel(loaded: LoadedModel): Promise<void> {
+    const engine = this.engine, ctx = this.ctx;
+    if (!engine || !ctx) throw new Error('audio is not available in this browser');
+    const live = this.model !== null && (this.player?.state === 'playing' || this.mic !== null);
+    if (live) await engine.fadeOut();
+    try {
+      const ready = await engine.separator.setModel(loaded.bytes.slice(0));
+      this.model = loaded;
+      this.latency = ready.latency;
+    } finally {
+      if (live) engine.fadeIn((this.latency ?? 0) / ctx.sampleRate);
     }
     this.updateModelLine();
     this.updateLatency();
@@ -179,7 +231,8 @@ export class App {
   private updateModelLine(): void {
     const m = this.model;
     if (!m) return;
-    const from = m.from === 'indexeddb' ? 'from IndexedDB' : m.stored ? 'downloaded and stored for offline use' : 'downloaded (not stored)';
+    const from = m.id !== SHIPPED_ID ? 'trained in this browser, from IndexedDB'
+      : m.from === 'indexeddb' ? 'from IndexedDB' : m.stored ? 'downloaded and stored for offline use' : 'downloaded (not stored)';
     this.ui.modelLine.textContent = `Model: ${m.description} · ${from}`;
     this.ui.modelLine.dataset.from = m.from;
   }
@@ -416,12 +469,21 @@ export class App {
     ui.exportProgress.value = 0;
     ui.exportProgress.setAttribute('aria-valuetext', '0 %');
     ui.exportStatus.textContent = `Separating “${song.title}”…`;
+    // Where the work runs: the GPU where WebGL is hardware, else the CPU (src/gpu/detect.ts).
+    const mode = computeMode();
+    const plan = exportPlan(mode, model.model.header, gpuInfo());
+    ui.exportMode.textContent = `Runs on the ${plan.label}.`;
+    ui.exportMode.dataset.mode = mode;
+    delete ui.exportStatus.dataset.speed;
+    const started = performance.now();
     const job = exportSong(song, model.bytes, (f) => {
       const pct = Math.round(f * 100);
       ui.exportProgress.value = pct;
       ui.exportProgress.setAttribute('aria-valuetext', `${pct} %`);
-      ui.exportStatus.textContent = `Separating “${song.title}”… ${pct} %`;
-    });
+      const elapsed = (performance.now() - started) / 1000;
+      const speed = elapsed > 0.2 && f > 0 ? ` · ${timesRealTime((f * song.duration) / elapsed)} real time` : '';
+      ui.exportStatus.textContent = `Separating “${song.title}”… ${pct} %${speed}`;
+    }, plan.engine);
     this.exportJob = job;
     try {
       const r = await job.result;
@@ -434,7 +496,11 @@ export class App {
       });
       ui.exportLinks.replaceChildren(...links);
       ui.exportLinks.hidden = false;
-      ui.exportStatus.textContent = `Exported in ${r.seconds.toFixed(1)} s (${r.speed.toFixed(0)}× real time). If the downloads did not start, use the links:`;
+      ui.exportStatus.textContent = `Exported in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time). If the downloads did not start, use the links:`;
+      ui.exportStatus.dataset.speed = String(r.speed);
+      ui.exportMode.textContent = `Ran on the ${r.fallback ? 'CPU' : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
+      ui.exportMode.dataset.ran = r.ran;
+      if (r.fallback) this.alert('warning', `Export: ${r.fallback}.`);
       download(r.voice, r.voiceName);
       download(r.accomp, r.accompName);
     } catch (e) {

@@ -25,3 +25,8 @@ export function decibels(gain: number): string {
 export function megabytes(bytes: number): string {
   return `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 1 : 0)} MB`;
 }
+
+/** A speed against real time: 183.2 → "183×", 1.24 → "1.2×", 0.36 → "0.36×". */
+export function timesRealTime(speed: number): string {
+  return `${speed >= 10 ? speed.toFixed(0) : speed >= 1 ? speed.toFixed(1) : speed.toFixed(2)}×`;
+}

@@ -59,7 +59,7 @@ test('audio that may only start after a click says so, and starts on Play', asyn
     const page = await browser.newPage({ viewport: { width: 1100, height: 940 } });
     await openApp(page);
     expect((await state(page)).context?.state).toBe('suspended');
-    const status = page.getByRole('status', { name: 'Status' });
+    const status = page.getByRole('status', { name: 'Status', exact: true });
     await expect(status).toHaveText('Click Play to start audio.');
     await page.getByRole('button', { name: 'Play', exact: true }).click();
     await expectPlayer(page, 'playing');

@@ -131,7 +131,7 @@ test.afterAll(async () => {
 test('the fake microphone goes through the separator, live, and turns off', async ({}, info) => {
   const m = measured;
   info.annotations.push({ type: 'figures', description: `mic input vs file mixture envelope r = ${m.inputVsMixture.r.toFixed(3)}; ${m.frames} network frames; input ${m.levels.input.toFixed(1)} dBFS` });
-  await expect(shared.getByRole('status', { name: 'Status' })).toContainText('Microphone on');
+  await expect(shared.getByRole('status', { name: 'Status', exact: true })).toContainText('Microphone on');
   await expect(shared.locator('#mic-warning')).toContainText('Use headphones');
   expect((await state(shared)).mic).not.toBeNull();
   // The fake device delivers the file, and the separator processed it all along (16 kHz / hop 256

@@ -18,7 +18,7 @@ const controls = (page: Page) => ({
   soloAccomp: page.getByRole('button', { name: 'Solo accompaniment', exact: true }),
   mic: page.getByRole('button', { name: 'Microphone', exact: true }),
   exportBtn: page.getByRole('button', { name: 'Export', exact: true }),
-  status: page.getByRole('status', { name: 'Status' }),
+  status: page.getByRole('status', { name: 'Status', exact: true }),
 });
 
 test('the demo song is ready, with credits, licence, latency and every control named', async ({ page }) => {

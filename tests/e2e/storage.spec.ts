@@ -185,7 +185,7 @@ test('a damaged stored model with the network cut: a clear error, and the song s
   expect((await state(page)).model).toBeNull();
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await expectPlayer(page, 'playing');
-  await expect(page.getByRole('status', { name: 'Status' })).toHaveText('Playing unseparated (no model).');
+  await expect(page.getByRole('status', { name: 'Status', exact: true })).toHaveText('Playing unseparated (no model).');
   // Unseparated: the accompaniment is the dry input, the voice is silent.
   await page.waitForTimeout(300);
   expect(dB(rms((await recordInPage(page, 'voice', 0.4)).samples))).toBeLessThan(-200);

@@ -39,10 +39,12 @@ const ms = (us: number | null) => (us === null ? '–' : `${(us / 1000).toFixed(
 test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every process() call within its deadline`, async ({ page }, info) => {
   test.setTimeout((SECONDS + 60) * 1000);
   await openApp(page);
-  const mainBefore = await spinMs(page);
+  // The loop's first runs include the JIT's warm-up: the best of three on each side.
+  const best = async () => Math.min(await spinMs(page), await spinMs(page), await spinMs(page));
+  const mainBefore = await best();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: RATE });
-  const mainAfter = await spinMs(page);
+  const mainAfter = await best();
 
   const clock = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.startClock('sleep'));
   expect(clock?.kind, 'the worklet got the shared clock').toBe('shared');
