@@ -118,3 +118,42 @@ describe('matrix backends', () => {
     }
   }, 120_000);
 });
+
+describe('training through a matrix backend (what the page does on a GPU)', () => {
+  it('a few supervised steps with dictionary update on gpu.js (CPU backend) give the parameters of the default products', async () => {
+    const { buildTrainData } = await import('../../src/audio/train-data.ts');
+    const { trainNetwork } = await import('../../src/core/train.ts');
+    const { GpuMatrix } = await import('../../src/gpu/kernels.ts');
+    const dir = join(sharedData, 'stems/music_delta_80s_rock');
+    const clip = (f: string) => ({ name: f, ...decodeWav(readFileSync(join(dir, f))) });
+    const files = { pairs: [{ voice: clip('voice.wav'), accomp: clip('accomp.wav') }], voiceOnly: [], accompOnly: [], mixtures: [] };
+    const data = buildTrainData('supervised', files, shipped.header);
+    const opts = { regime: 'supervised' as const, dictUpdate: true, steps: 3, batch: 64, learningRate: 1e-4, seed: 3, validateEvery: 3, patience: 0, tied: true };
+    const a = decodeModel(readFileSync(join(root, 'public/models/default.nnrnmf')));
+    const b = decodeModel(readFileSync(join(root, 'public/models/default.nnrnmf')));
+    const ha = trainNetwork(a, data.train, data.val, opts);
+    const g = await GpuMatrix.create('cpu');
+    let hb;
+    try {
+      // Verified residency: Adam changes the weights after every step, and the kernels must see it.
+      g.setResident(Object.values(b.arrays).map((x) => x.data), true);
+      hb = withMatrixBackend(g, () => trainNetwork(b, data.train, data.val, opts));
+      expect(g.stats.residentUploads).toBeGreaterThan(Object.keys(b.arrays).length);
+    } finally {
+      g.destroy();
+    }
+    expect(hb.at(-1)!.valLoss).toBeCloseTo(ha.at(-1)!.valLoss, 4);
+    for (const [name, arr] of Object.entries(a.arrays)) {
+      const other = b.arrays[name].data;
+      let err = 0, scale = 0;
+      for (let i = 0; i < arr.data.length; i++) {
+        scale = Math.max(scale, Math.abs(arr.data[i]));
+        err = Math.max(err, Math.abs(arr.data[i] - other[i]));
+      }
+      expect(err / Math.max(scale, 1e-12), name).toBeLessThan(1e-4);
+    }
+    // And training moved them (the comparison is not of two untouched copies).
+    const before = decodeModel(readFileSync(join(root, 'public/models/default.nnrnmf')));
+    expect(Math.max(...Array.from(a.arrays.U.data, (x, i) => Math.abs(x - before.arrays.U.data[i])))).toBeGreaterThan(1e-6);
+  }, 120_000);
+});
