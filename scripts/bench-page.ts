@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.ts';
 import { formatReport } from '../src/bench/report.ts';
-import type { BenchOptions, BenchReport } from '../src/bench/run.ts';
+import type { BenchOptions, BenchReport, runGpu } from '../src/bench/run.ts';
+import type { BenchModeName, BenchTask, GpuBenchOptions } from '../src/gpu/bench.ts';
 import type { ClockMode } from '../src/bench/clock.ts';
 
 const HELP = `npx tsx scripts/bench-page.ts [--json] [options]
@@ -31,7 +32,11 @@ const HELP = `npx tsx scripts/bench-page.ts [--json] [options]
   --models LIST        shipped,dense (default both)
   --url URL            use this server (app built with bench.html) instead of building one
   --port P             port for the preview server (default 4318; reused if something answers there)
-  --no-gpu             skip runGpuBench()
+  --no-worklet         skip the worklet benchmark
+  --no-gpu             skip the batch modes (runGpuBench: gpu.js WebGL / gpu.js cpu / WebAssembly)
+  --gpu-modes LIST     of 'gpu.js webgl2','gpu.js webgl','gpu.js cpu','wasm' (default all available)
+  --gpu-tasks LIST     of network,export,train (default all)
+  --song S             seconds of the export song (default 180: a 3-minute stereo 44.1 kHz song)
 `;
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -79,6 +84,7 @@ async function main(): Promise<void> {
     options: {
       help: { type: 'boolean' }, json: { type: 'boolean' }, seconds: { type: 'string' }, rates: { type: 'string' }, realtime: { type: 'string' },
       warmup: { type: 'string' }, clock: { type: 'string' }, models: { type: 'string' }, url: { type: 'string' }, port: { type: 'string' }, 'no-gpu': { type: 'boolean' },
+      'no-worklet': { type: 'boolean' }, 'gpu-modes': { type: 'string' }, 'gpu-tasks': { type: 'string' }, song: { type: 'string' },
     },
   });
   if (a.help) {
@@ -104,6 +110,10 @@ async function main(): Promise<void> {
     return m;
   });
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  const gpuOptions: GpuBenchOptions = {};
+  if (a['gpu-modes']) gpuOptions.modes = a['gpu-modes'].split(',') as BenchModeName[];
+  if (a['gpu-tasks']) gpuOptions.tasks = a['gpu-tasks'].split(',') as BenchTask[];
+  if (a.song) gpuOptions.songSeconds = num(a.song, '--song');
 
   const server = a.url ? { url: a.url.replace(/\/$/, ''), stop: () => {} } : await serve(Number(a.port ?? 4318), log);
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
@@ -113,12 +123,15 @@ async function main(): Promise<void> {
     page.on('pageerror', (e) => log(`page error: ${e.message}`));
     await page.goto(`${server.url}/bench.html`);
     await page.waitForFunction(() => 'bench' in window);
-    log('running the worklet benchmark…');
-    const report = await page.evaluate((o) => (window as unknown as { bench: { run(o: BenchOptions): Promise<BenchReport> } }).bench.run(o), options);
-    let gpu: { result: unknown } | { error: string } | null | undefined;
+    let report: BenchReport | null = null;
+    if (!a['no-worklet']) {
+      log('running the worklet benchmark…');
+      report = await page.evaluate((o) => (window as unknown as { bench: { run(o: BenchOptions): Promise<BenchReport> } }).bench.run(o), options);
+    }
+    let gpu: Awaited<ReturnType<typeof runGpu>> | null = null;
     if (!a['no-gpu']) {
-      log('runGpuBench()…');
-      gpu = await page.evaluate(() => (window as unknown as { bench: { gpu(): Promise<{ result: unknown } | { error: string } | null> } }).bench.gpu());
+      log('batch modes (runGpuBench)…');
+      gpu = await page.evaluate((o) => (window as unknown as { bench: { gpu: typeof runGpu } }).bench.gpu(o), gpuOptions);
     }
     if (a.json) process.stdout.write(`${JSON.stringify({ worklet: report, gpu: gpu ?? null })}\n`);
     else process.stdout.write(`${formatReport(report, gpu)}\n`);

@@ -2,6 +2,7 @@
  * The worklet benchmark's report as text (bench.html shows it, scripts/bench-page.ts prints it).
  * No DOM, no Node: both sides import it.
  */
+import type { GpuBenchReport } from '../gpu/bench.ts';
 import type { BenchReport, BenchRun } from './run.ts';
 
 const ms = (us: number | null | undefined, d = 3) => (us === null || us === undefined ? '–' : (us / 1000).toFixed(d));
@@ -15,8 +16,16 @@ function rtfOf(r: BenchRun): number | null {
   return r.timing.rtf;
 }
 
-export function formatReport(report: BenchReport, gpu?: { result: unknown } | { error: string } | null): string {
+/** The worklet benchmark's report and the batch modes' table (either may be missing: not run). */
+export function formatReport(report: BenchReport | null, gpu?: { result: GpuBenchReport } | { error: string } | null): string {
   const out: string[] = [];
+  if (report) formatWorklet(report, out);
+  if (gpu && 'error' in gpu) out.push('', `Batch modes: runGpuBench() failed: ${gpu.error}`);
+  else if (gpu) out.push('', 'Batch work on the page (export, training), per compute mode:', gpu.result.text);
+  return out.join('\n').trim();
+}
+
+function formatWorklet(report: BenchReport, out: string[]): void {
   const c = report.clock;
   out.push(`Worklet benchmark: the demo song (stereo) through the separator AudioWorklet, timed inside the worklet.`);
   out.push(`${report.userAgent.replace(/^.*?(Chrom\w*\/[\d.]+).*$/, '$1')}, ${report.hardwareConcurrency} cores, crossOriginIsolated ${report.crossOriginIsolated}`);
@@ -56,15 +65,4 @@ export function formatReport(report: BenchReport, gpu?: { result: unknown } | { 
         `${r.timing.overDeadline} over the ${ms(r.timing.deadlineUs)} ms deadline; underruns ${r.underruns ? `${r.underruns.events} (${(r.underruns.seconds * 1000).toFixed(1)} ms)` : 'not reported by this browser'}`);
     }
   }
-  out.push('');
-  if (gpu === undefined) {
-    // not asked
-  } else if (gpu === null) {
-    out.push('GPU: src/gpu/bench.ts is not there (runGpuBench skipped).');
-  } else if ('error' in gpu) {
-    out.push(`GPU: runGpuBench() failed: ${gpu.error}`);
-  } else {
-    out.push(`GPU: runGpuBench() returned:\n${JSON.stringify(gpu.result, null, 2)}`);
-  }
-  return out.join('\n');
 }

@@ -17,6 +17,7 @@ import { SeparatorNode } from '../audio/separator-node.ts';
 import { decodeModel, describeModel } from '../core/model.ts';
 import { loadResampleKernel, resampleSignal } from '../core/resample.ts';
 import { decodeWav } from '../io/wav.ts';
+import type { GpuBenchOptions, GpuBenchReport } from '../gpu/bench.ts';
 import type { ClockInfo, SeparatorTiming, ToSeparator } from '../../worklet/protocol.ts';
 import { attachClock, startClock, type ClockCheck, type ClockMode, type TimingClock } from './clock.ts';
 
@@ -210,19 +211,14 @@ export function describeRun(r: BenchRun): string {
 }
 
 /**
- * runGpuBench() from src/gpu/bench.ts, if that module exists (import.meta.glob finds nothing,
- * and builds nothing, when it does not): its result, or null without the module.
+ * runGpuBench() of src/gpu/bench.ts (the batch modes: gpu.js WebGL, gpu.js cpu, WebAssembly) on
+ * this page, through JSON so that the result reaches the Node side intact; errors as a value.
  */
-export async function runGpu(): Promise<{ result: unknown } | { error: string } | null> {
-  const found = import.meta.glob('../gpu/bench.ts');
-  const load = found['../gpu/bench.ts'];
-  if (!load) return null;
+export async function runGpu(options: GpuBenchOptions = {}): Promise<{ result: GpuBenchReport } | { error: string }> {
   try {
-    const mod = (await load()) as { runGpuBench?: () => unknown };
-    if (typeof mod.runGpuBench !== 'function') return { error: 'src/gpu/bench.ts has no runGpuBench export' };
-    const result = await mod.runGpuBench();
-    // Through JSON: whatever it returns reaches the Node side intact (typed arrays as objects).
-    return { result: JSON.parse(JSON.stringify(result ?? null)) as unknown };
+    const { runGpuBench } = await import('../gpu/bench.ts');
+    const result = await runGpuBench({ ...options, log: (line) => console.log(`[bench] ${line}`) });
+    return { result: JSON.parse(JSON.stringify(result)) as GpuBenchReport };
   } catch (e) {
     return { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }

@@ -6,13 +6,13 @@
  *
  * Correctness only: speed is the bench's business (`npm run bench:page`).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download } from '@playwright/test';
 import { decodeModel } from '../../src/core/model.ts';
 import type { GpuInfo } from '../../src/gpu/detect.ts';
 import type { BatchCheck, ProductCheck } from '../../src/gpu/selftest.ts';
 import type { Audio } from '../../src/io/wav.ts';
-import { readFileSync } from 'node:fs';
 import { expect, headroom, loadStems, MODEL_PATH, maxAbsDiff, openApp, readWav, runCli, tempDir, test, toBase64, writeWav } from './helpers.ts';
 
 interface GpuHandle {
@@ -48,13 +48,13 @@ test.beforeAll(() => {
 
 test('WebGL is detected, and software WebGL sends batch work to the CPU', async ({ page }, info) => {
   await openApp(page);
-  const { gpu, mode, forced } = await page.evaluate(() => ({ gpu: window.voicesplitGpu.detect(), mode: window.voicesplitGpu.mode(), forced: null }));
+  const { gpu, mode } = await page.evaluate(() => ({ gpu: window.voicesplitGpu.detect(), mode: window.voicesplitGpu.mode() }));
   info.annotations.push({ type: 'detected', description: `${gpu.summary} → mode ${mode}` });
-  console.log(`[gpu detect] ${gpu.summary} → mode ${mode}${forced ?? ''}`);
+  console.log(`[gpu detect] ${gpu.summary} → mode ${mode}`);
   expect(gpu.api, 'Chromium offers WebGL here').not.toBeNull();
   expect(mode).toBe(gpu.software ? 'wasm' : 'gpu');
   if (/swiftshader/i.test(gpu.renderer ?? '')) expect(gpu.software).toBe(true);
-  // The page says where export runs before it starts.
+  // ?compute=gpu forces the GPU path (how the next tests reach it on a machine without a GPU).
   await openApp(page, '/?compute=gpu');
   expect(await page.evaluate(() => window.voicesplitGpu.mode())).toBe('gpu');
 });
