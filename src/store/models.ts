@@ -28,6 +28,13 @@ export interface ManifestEntry {
   /** CRC-32 of the whole file, 8 hex digits. */
   crc32: string;
   sampleRate: number;
+  /** What the page does not need but a person choosing a model does (written by write-manifest.ts). */
+  sizes?: { fftSize: number; hop: number; m: number; q: number; layers: number; variant: string; structure: string; inputRank: number; layerRank: number; tied: boolean };
+  trainedOn?: string;
+  /** The commands that made the file (and the model it was derived from). */
+  commands?: string[];
+  /** Figures on data the model did not train on, with the command that printed them (kept from the previous manifest). */
+  figures?: { command: string; [measure: string]: string | number };
 }
 
 export interface Manifest {

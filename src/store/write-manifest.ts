@@ -5,7 +5,8 @@
  *   npx tsx src/store/write-manifest.ts --check   # exit 1 if it is out of date
  *
  * Each entry gets the file's size and CRC-32 (the whole file, as the page computes it) and the
- * model's name and rate from its header. The page tolerates a stale manifest (the model file is
+ * model's name, rate and sizes from its header, how it was trained, and (kept from the previous
+ * manifest while the file does not change) its figures on the dev split. The page tolerates a stale manifest (the model file is
  * the authority), but an up-to-date one is how visitors' stored copies learn that a newer model
  * ships. Entries keep their id; a new *.nnrnmf file gets its name without extension as id
  * ("default.nnrnmf" → "default").
@@ -37,6 +38,11 @@ const models: ManifestEntry[] = files.map((file) => {
     bytes: bytes.length,
     crc32: hex(crc32(bytes)),
     sampleRate: model.header.sampleRate,
+    sizes: (({ fftSize, hop, m, q, layers, variant, structure, inputRank, layerRank, tied }) => ({ fftSize, hop, m, q, layers, variant, structure, inputRank, layerRank, tied }))(model.header),
+    ...(typeof model.info.trainedOn === 'string' ? { trainedOn: model.info.trainedOn } : {}),
+    commands: [model.info.denseCommand, model.info.command].filter((c): c is string => typeof c === 'string'),
+    // Measured by hand (see the README's Results): kept across rewrites while the file is the same.
+    ...(prev?.figures && prev.crc32 === hex(crc32(bytes)) ? { figures: prev.figures } : {}),
   };
 });
 const text = `${JSON.stringify({ models }, null, 2)}\n`;
