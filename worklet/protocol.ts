@@ -104,7 +104,7 @@ export interface SeparatorTiming {
   };
   /** Calls that took longer than their deadline. */
   overDeadline: number;
-  /** Calls where the shared clock stood still (its writer was descheduled) and Date.now() gave the duration instead. */
+  /** Calls where the shared clock disagreed with Date.now() by more than its 1 ms step (its writer was descheduled) and the Date.now() bound gave the duration instead. */
   stalls: number;
 }
 

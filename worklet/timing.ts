@@ -15,10 +15,11 @@
  * across the stall comes out too short (on a 2-core machine whose other core is busy, the writer
  * may only get to run when the audio thread is not). Every call is therefore also timed with
  * `Date.now()`, twice over:
- * - its difference d (ms) proves the call lasted more than d − 1 ms; when that lower bound beats
- *   the shared clock's figure, the bound is used and the call counted in `stalls`. So a long call
- *   (the ones that matter for deadlines) is never reported shorter than it was by more than 1 ms,
- *   whatever the writer does;
+ * - its difference d (ms) proves the call lasted more than d − 1 ms and less than d + 1 ms; when
+ *   the shared clock's figure falls outside, the bound is used and the call counted in `stalls`.
+ *   So a long call (the ones that matter for deadlines) is never reported shorter than it was by
+ *   more than 1 ms, and a stale first read (the writer resumed during the call) cannot make a
+ *   short call look long;
  * - summed over calls, the whole-ms differences are an unbiased estimate of the time spent (calls
  *   start at every phase of the millisecond, so a call of 0.3 ms reads 1 ms three times in ten):
  *   `dateCpuSeconds`, `dateRtf`, `frame.dateMeanUs` need no other thread at all, and their
@@ -94,9 +95,12 @@ export class ProcessTimer {
     const v = this.v;
     let us = (this.now() - v[T0]) | 0;
     const dateUs = (Date.now() - v[D0]) * 1000;
-    const lower = dateUs - 1000;
-    if (lower > us) {
-      us = lower;
+    // Date.now() brackets the call: it lasted more than dateUs − 1 ms and less than dateUs + 1 ms.
+    // Outside that, the shared clock was stale at one end (its writer was descheduled): a stale
+    // first read makes a call look longer, a stale second read shorter. The bound is used then.
+    const lower = dateUs - 1000, upper = dateUs + 1000;
+    if (us < lower || us > upper) {
+      us = us < lower ? lower : upper;
       v[STALLS]++;
     }
     if (us < 0) us = 0;

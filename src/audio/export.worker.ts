@@ -18,7 +18,7 @@ import { setMatrixBackend } from '../core/matrix.ts';
 import { decodeModel, type Model } from '../core/model.ts';
 import { Separator } from '../core/separator.ts';
 import type { GpuJsMode } from '../gpu/kernels.ts';
-import { encodeWav } from '../io/wav.ts';
+import { encodeWav, FloatWavWriter } from '../io/wav.ts';
 
 /** How to run the separation. */
 export type ExportEngine = { engine: 'stream' } | { engine: 'batch'; backend: 'wasm' | GpuJsMode; batch?: number };
@@ -40,27 +40,37 @@ export type ExportMessage =
     type: 'done'; voice: Uint8Array; accomp: Uint8Array; seconds: number; latency: number;
     /** What ran: e.g. "stream, WebAssembly SIMD" or "batch, gpu.js webgl2"; and why a fallback happened. */
     ran: string; fallback: string | null;
-    /** Seconds in the separation alone (the rest of `seconds` is WAV encoding). */
-    separationSeconds: number;
   }
   | { type: 'error'; message: string };
 
 const post = (msg: ExportMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
 
-type Separated = { voice: Float32Array[]; accomp: Float32Array[]; latency: number; ran: string };
+/** The two WAV files, what ran, and the separator's latency (trimmed). */
+type Encoded = { voice: Uint8Array; accomp: Uint8Array; latency: number; ran: string };
 
-function runStream(model: Model, sampleRate: number, channels: Float32Array[]): Separated {
+/**
+ * The streaming separator (the CLI's separateChannels, fed one block at a time): the song, then
+ * `latency` zeros to flush, the first `latency` output samples dropped. Each block goes straight
+ * into the WAV files, so no whole-song array per channel is made.
+ */
+function runStream(model: Model, sampleRate: number, channels: Float32Array[]): Encoded {
   const sep = new Separator(model, sampleRate, channels.length);
-  const len = channels[0].length, total = len + sep.latency;
-  const voice = channels.map(() => new Float32Array(total));
-  const accomp = channels.map(() => new Float32Array(total));
-  const zeros = channels.map(() => new Float32Array(Math.max(1, sep.latency)));
-  const block = Math.max(4096, sampleRate);
+  const len = channels[0].length, total = len + sep.latency, L = sep.latency;
+  const block = Math.max(4096, Math.min(sampleRate, 16384));
+  const voice = channels.map(() => new Float32Array(block)), accomp = channels.map(() => new Float32Array(block));
+  const zeros = channels.map(() => new Float32Array(block));
+  const voiceWav = new FloatWavWriter(sampleRate, channels.length, len), accompWav = new FloatWavWriter(sampleRate, channels.length, len);
   let lastPost = 0;
   for (let at = 0; at < total; ) {
-    const n = at < len ? Math.min(block, len - at) : total - at;
+    const n = at < len ? Math.min(block, len - at) : Math.min(block, total - at);
     const input = at < len ? channels.map((ch) => ch.subarray(at, at + n)) : zeros;
-    sep.process(input, voice.map((v) => v.subarray(at, at + n)), accomp.map((a) => a.subarray(at, at + n)), n);
+    sep.process(input, voice, accomp, n);
+    // Output sample k is the separation of input sample k − latency.
+    const skip = Math.max(0, L - at);
+    if (n > skip) {
+      voiceWav.write(voice, skip, n - skip, at + skip - L);
+      accompWav.write(accomp, skip, n - skip, at + skip - L);
+    }
     at += n;
     const now = Date.now();
     if (now - lastPost > 50 || at === total) {
@@ -68,15 +78,18 @@ function runStream(model: Model, sampleRate: number, channels: Float32Array[]): 
       lastPost = now;
     }
   }
-  const cut = (xs: Float32Array[]) => xs.map((x) => x.subarray(sep.latency));
-  return { voice: cut(voice), accomp: cut(accomp), latency: sep.latency, ran: `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}` };
+  return { voice: voiceWav.bytes, accomp: accompWav.bytes, latency: L, ran: `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}` };
 }
 
-async function runBatch(model: Model, sampleRate: number, channels: Float32Array[], backend: 'wasm' | GpuJsMode, batch: number | undefined): Promise<Separated> {
+function encode(sampleRate: number, r: { voice: Float32Array[]; accomp: Float32Array[]; latency: number }, ran: string): Encoded {
+  return { voice: encodeWav({ sampleRate, channels: r.voice }), accomp: encodeWav({ sampleRate, channels: r.accomp }), latency: r.latency, ran };
+}
+
+async function runBatch(model: Model, sampleRate: number, channels: Float32Array[], backend: 'wasm' | GpuJsMode, batch: number | undefined): Promise<Encoded> {
   const onProgress = (done: number, total: number) => post({ type: 'progress', done, total });
   if (backend === 'wasm') {
     const r = separateBatch(model, sampleRate, channels, { batch: batch ?? 512, onProgress });
-    return { ...r, ran: r.fast ? 'batch, WebAssembly SIMD gemm' : 'batch, JavaScript' };
+    return encode(sampleRate, r, r.fast ? 'batch, WebAssembly SIMD gemm' : 'batch, JavaScript');
   }
   const { GpuMatrix } = await import('../gpu/kernels.ts');
   const g = await GpuMatrix.create(backend);
@@ -86,7 +99,7 @@ async function runBatch(model: Model, sampleRate: number, channels: Float32Array
   try {
     const r = separateBatch(model, sampleRate, channels, { batch: batch ?? 1024, onProgress });
     const fellBack = g.backend && g.backend !== backend ? ` (gpu.js fell back to ${g.backend})` : '';
-    return { ...r, ran: `batch, ${g.name}${fellBack}` };
+    return encode(sampleRate, r, `batch, ${g.name}${fellBack}`);
   } finally {
     setMatrixBackend(null);
     g.destroy();
@@ -99,7 +112,7 @@ self.onmessage = async (e: MessageEvent<ExportRequest>) => {
     const { sampleRate, channels } = e.data;
     const compute = e.data.compute ?? { engine: 'stream' };
     const model = decodeModel(e.data.model);
-    let out: Separated;
+    let out: Encoded;
     let fallback: string | null = null;
     if (compute.engine === 'batch') {
       try {
@@ -112,12 +125,9 @@ self.onmessage = async (e: MessageEvent<ExportRequest>) => {
     } else {
       out = runStream(model, sampleRate, channels);
     }
-    const separationSeconds = (Date.now() - t0) / 1000;
-    const voiceWav = encodeWav({ sampleRate, channels: out.voice });
-    const accompWav = encodeWav({ sampleRate, channels: out.accomp });
     post({
-      type: 'done', voice: voiceWav, accomp: accompWav, seconds: (Date.now() - t0) / 1000, latency: out.latency, ran: out.ran, fallback, separationSeconds,
-    }, [voiceWav.buffer, accompWav.buffer]);
+      type: 'done', voice: out.voice, accomp: out.accomp, seconds: (Date.now() - t0) / 1000, latency: out.latency, ran: out.ran, fallback,
+    }, [out.voice.buffer, out.accomp.buffer]);
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }

@@ -92,33 +92,52 @@ export function decodeWav(bytes: Uint8Array, what = 'input'): Audio {
   return { sampleRate: rate, channels };
 }
 
+/**
+ * A 32-bit float WAV of `frames` samples per channel, filled in place block by block (so a long
+ * separation can be written as it is produced, without whole-song arrays per channel first).
+ */
+export class FloatWavWriter {
+  readonly bytes: Uint8Array;
+  private readonly samples: Float32Array;
+
+  constructor(readonly sampleRate: number, readonly channels: number, readonly frames: number) {
+    const dataLen = frames * channels * 4;
+    this.bytes = new Uint8Array(44 + dataLen);
+    const v = new DataView(this.bytes.buffer);
+    const put = (at: number, s: string) => { for (let i = 0; i < 4; i++) v.setUint8(at + i, s.charCodeAt(i)); };
+    put(0, 'RIFF');
+    v.setUint32(4, 36 + dataLen, true);
+    put(8, 'WAVE');
+    put(12, 'fmt ');
+    v.setUint32(16, 16, true);
+    v.setUint16(20, FORMAT_FLOAT, true);
+    v.setUint16(22, channels, true);
+    v.setUint32(24, sampleRate, true);
+    v.setUint32(28, sampleRate * channels * 4, true);
+    v.setUint16(32, channels * 4, true);
+    v.setUint16(34, 32, true);
+    put(36, 'data');
+    v.setUint32(40, dataLen, true);
+    // Interleaved samples: a Float32Array view (the data starts at byte 44, a multiple of 4).
+    this.samples = new Float32Array(this.bytes.buffer, 44, frames * channels);
+  }
+
+  /** Writes samples [from, from + n) of each channel at frame `at`. */
+  write(channels: readonly Float32Array[], from: number, n: number, at: number): void {
+    const nch = this.channels, out = this.samples;
+    if (channels.length !== nch || at < 0 || at + n > this.frames) throw new Error('FloatWavWriter: block out of range');
+    for (let c = 0; c < nch; c++) {
+      const ch = channels[c];
+      for (let i = 0, j = at * nch + c; i < n; i++, j += nch) out[j] = ch[from + i];
+    }
+  }
+}
+
 /** Encodes 32-bit float WAV: lossless for what the separator computes. */
 export function encodeWav(audio: Audio): Uint8Array {
-  const nch = audio.channels.length;
   const n = audio.channels[0]?.length ?? 0;
   for (const c of audio.channels) if (c.length !== n) throw new Error('encodeWav: channels differ in length');
-  const dataLen = n * nch * 4;
-  const bytes = new Uint8Array(44 + dataLen);
-  const v = new DataView(bytes.buffer);
-  const put = (at: number, s: string) => { for (let i = 0; i < 4; i++) v.setUint8(at + i, s.charCodeAt(i)); };
-  put(0, 'RIFF');
-  v.setUint32(4, 36 + dataLen, true);
-  put(8, 'WAVE');
-  put(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, FORMAT_FLOAT, true);
-  v.setUint16(22, nch, true);
-  v.setUint32(24, audio.sampleRate, true);
-  v.setUint32(28, audio.sampleRate * nch * 4, true);
-  v.setUint16(32, nch * 4, true);
-  v.setUint16(34, 32, true);
-  put(36, 'data');
-  v.setUint32(40, dataLen, true);
-  // Interleave into a Float32Array view (the data starts at byte 44, a multiple of 4).
-  const samples = new Float32Array(bytes.buffer, 44, n * nch);
-  for (let c = 0; c < nch; c++) {
-    const ch = audio.channels[c];
-    for (let i = 0, j = c; i < n; i++, j += nch) samples[j] = ch[i];
-  }
-  return bytes;
+  const w = new FloatWavWriter(audio.sampleRate, audio.channels.length, n);
+  w.write(audio.channels, 0, n, 0);
+  return w.bytes;
 }

@@ -82,7 +82,7 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
     `process() median ${ms(t.call.medianUs)}, p99 ${ms(t.call.p99Us)}; per frame median ${ms(t.frame.medianUs)}, p99 ${ms(t.frame.p99Us)}, worst ${ms(t.frame.worstUs)}, ` +
       `mean ${ms(t.frame.meanUs)} (Date.now() sums: ${ms(t.frame.dateMeanUs)})`,
     `real-time factor ${t.rtf?.toFixed(1)}× (Date.now() sums: ${t.dateRtf?.toFixed(1)}×)`,
-    `clock: ${t.clock.kind}, smallest step ${t.clock.resolutionUs} µs, moves every ${t.clock.updateIntervalUs?.toFixed(0)} µs; ${t.stalls} calls timed by Date.now() because it stood still`,
+    `clock: ${t.clock.kind}, smallest step ${t.clock.resolutionUs ?? "–"} µs, moves every ${t.clock.updateIntervalUs?.toFixed(0) ?? "–"} µs (probed for 1 ms when attached); ${t.stalls} calls timed by Date.now() because the shared clock was stale`,
     `underruns (AudioContext.playbackStats): ${underruns ? `${underruns.events} (${underruns.ms.toFixed(1)} ms)` : 'not available'}`,
   ];
   console.log(`timing.spec:\n  ${summary.join('\n  ')}`);

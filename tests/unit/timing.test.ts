@@ -84,6 +84,15 @@ describe('ProcessTimer', () => {
     expect(t.dateCpuSeconds).toBeCloseTo(0.005, 12);
   });
 
+  it('never reports a call longer than Date.now() allows (a stale first read of the shared clock)', () => {
+    const { timer, call } = setup();
+    call(13_600, 0, 0, 2666.7, 0); // the shared clock jumped 13.6 ms, Date.now() did not move
+    const t = timer.snapshot(48000);
+    expect(t.call.worstUs).toBe(1000);
+    expect(t.overDeadline).toBe(0);
+    expect(t.stalls).toBe(1);
+  });
+
   it('survives the int32 wrap of the clock', () => {
     const { timer, call } = setup(2 ** 31 - 50);
     call(120, 1);
