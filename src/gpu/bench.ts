@@ -102,6 +102,15 @@ const time = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {
   return [r, (performance.now() - t0) / 1000];
 };
 
+/** "ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) …)" → "SwiftShader"; others cut to 32 characters (the summary line has it whole). */
+function shortRenderer(renderer: string | null): string {
+  if (!renderer) return 'unknown renderer';
+  const known = /swiftshader|llvmpipe|lavapipe|softpipe/i.exec(renderer);
+  if (known) return known[0];
+  const inner = /^ANGLE \([^,]*, ([^,]*)/.exec(renderer)?.[1] ?? renderer;
+  return inner.length > 32 ? `${inner.slice(0, 31)}…` : inner;
+}
+
 interface Mode {
   name: BenchModeName;
   label: string;
@@ -223,7 +232,7 @@ export async function runGpuBench(options: GpuBenchOptions = {}): Promise<GpuBen
   if (glKind && wanted.has(`gpu.js ${glKind}`)) {
     try {
       const g = await GpuMatrix.create(glKind);
-      modes.push({ name: `gpu.js ${glKind}`, label: `gpu.js ${glKind} (${gpu.software ? 'software' : 'hardware'}: ${gpu.renderer ?? 'unknown renderer'})`, backend: g, exportBackend: glKind, slow: gpu.software });
+      modes.push({ name: `gpu.js ${glKind}`, label: `gpu.js ${glKind} (${gpu.software ? 'software' : 'hardware'}: ${shortRenderer(gpu.renderer)})`, backend: g, exportBackend: glKind, slow: gpu.software });
     } catch (e) {
       log(`gpu.js ${glKind}: not usable here (${(e as Error).message})`);
     }
