@@ -13,7 +13,7 @@ import { decodeModel } from '../../src/core/model.ts';
 import type { GpuInfo } from '../../src/gpu/detect.ts';
 import type { BatchCheck, ProductCheck } from '../../src/gpu/selftest.ts';
 import type { Audio } from '../../src/io/wav.ts';
-import { expect, headroom, loadStems, MODEL_PATH, maxAbsDiff, openApp, readWav, runCli, tempDir, test, toBase64, writeWav } from './helpers.ts';
+import { expect, headroom, loadStems, MODEL_PATH, maxAbsDiff, openApp, readDownloads, runCli, tempDir, test, toBase64, writeWav } from './helpers.ts';
 
 interface GpuHandle {
   detect(): GpuInfo;
@@ -103,12 +103,7 @@ test('Export on the GPU path (?compute=gpu) gives the CLI’s files', async ({ p
   await expect.poll(() => downloads.length, { timeout: 180_000 }).toBe(2);
   const ran = await page.locator('#export-mode').getAttribute('data-ran');
   expect(ran, 'the export ran on gpu.js WebGL2').toContain('gpu.js webgl2');
-  const saved: Record<string, Audio> = {};
-  for (const d of downloads) {
-    const p = join(dir, `download-${d.suggestedFilename()}`);
-    await d.saveAs(p);
-    saved[d.suggestedFilename()] = readWav(p);
-  }
+  const saved = await readDownloads(downloads, dir);
   const v = saved['gpu-mix-voice.wav'], a = saved['gpu-mix-accompaniment.wav'];
   expect(v.channels.length).toBe(2);
   expect(v.channels[0].length).toBe(mix.channels[0].length);

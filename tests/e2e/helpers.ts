@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Download, type Page } from '@playwright/test';
 import { repoRoot, sharedData, shippedModelPath } from '../../src/cli/paths.ts';
 import { crc32, decodeModel } from '../../src/core/model.ts';
 import { resampleSignal } from '../../src/core/resample.ts';
@@ -93,6 +93,17 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** Saves downloaded WAV files into `dir` and reads them back, by suggested file name. */
+export async function readDownloads(downloads: Download[], dir: string): Promise<Record<string, Audio>> {
+  const saved: Record<string, Audio> = {};
+  for (const d of downloads) {
+    const p = join(dir, `download-${d.suggestedFilename()}`);
+    await d.saveAs(p);
+    saved[d.suggestedFilename()] = readWav(p);
+  }
+  return saved;
 }
 
 /** Runs the project's CLI (`npm run separate`) with MODEL_PATH on a WAV; returns its voice and accompaniment. */

@@ -13,7 +13,7 @@ import { decodeModel } from '../../src/core/model.ts';
 import { Separator } from '../../src/core/separator.ts';
 import type { Audio } from '../../src/io/wav.ts';
 import {
-  dB, expect, headroom, MODEL_PATH, loadStems, maxAbsDiff, openApp, readWav, renderInPage, rms, runCli, screenshot, tempDir, test, writeWav,
+  dB, expect, headroom, MODEL_PATH, loadStems, maxAbsDiff, openApp, readDownloads, renderInPage, rms, runCli, screenshot, tempDir, test, writeWav,
 } from './helpers.ts';
 
 const ITEM = 'music_delta_80s_rock';
@@ -86,12 +86,7 @@ test('Export downloads voice and accompaniment WAVs equal to the CLI’s', async
   const names = downloads.map((d) => d.suggestedFilename()).sort();
   expect(names).toEqual(['rock-mix-accompaniment.wav', 'rock-mix-voice.wav']);
 
-  const saved: Record<string, Audio> = {};
-  for (const d of downloads) {
-    const p = join(dir, `download-${d.suggestedFilename()}`);
-    await d.saveAs(p);
-    saved[d.suggestedFilename()] = readWav(p);
-  }
+  const saved = await readDownloads(downloads, dir);
   const v = saved['rock-mix-voice.wav'], a = saved['rock-mix-accompaniment.wav'];
   expect(v.sampleRate).toBe(RATE);
   expect(v.channels.length).toBe(2);
