@@ -12,6 +12,7 @@
 import type { ModelHeader } from '../core/model.ts';
 import type { ComputeMode, GpuInfo } from '../gpu/detect.ts';
 import type { ExportEngine, ExportMessage, ExportRequest } from './export.worker.ts';
+import { floatWavHeader } from '../io/wav.ts';
 import ExportWorker from './export.worker.ts?worker';
 
 export type { ExportEngine };
@@ -37,7 +38,7 @@ export interface ExportResult {
   accomp: Blob;
   voiceName: string;
   accompName: string;
-  /** Wall-clock seconds the separation and encoding took. */
+  /** Wall-clock seconds from the start of the export to the files, as the person waits. */
   seconds: number;
   /** Song seconds per wall-clock second. */
   speed: number;
@@ -57,8 +58,10 @@ export class ExportCancelled extends Error {
 }
 
 /**
- * Starts an export. `onProgress` gets a fraction in [0, 1]. The song's samples are copied to the
- * worker; `modelBytes` is copied too (the caller keeps its buffer).
+ * Starts an export. `onProgress` gets a fraction in [0, 1]. The song's samples reach the worker
+ * without a copy when they are in SharedArrayBuffers (decode.ts's shareable()), else as a copy;
+ * `modelBytes` is copied (the caller keeps its buffer). The files are built from the worker's
+ * chunks as they come (see export.worker.ts).
  */
 export function exportSong(
   song: { name: string; sampleRate: number; channels: Float32Array[] },
@@ -66,23 +69,34 @@ export function exportSong(
   onProgress: (fraction: number) => void,
   compute: ExportEngine = { engine: 'stream' },
 ): ExportJob {
+  // Timed as the person waits: from here (worker start, copies and transfers included) to the files.
+  const t0 = performance.now();
   const worker = new ExportWorker();
+  const voiceParts: Blob[] = [], accompParts: Blob[] = [];
   let rejectJob: (e: Error) => void = () => {};
   const result = new Promise<ExportResult>((resolve, reject) => {
     rejectJob = reject;
     worker.onmessage = (e: MessageEvent<ExportMessage>) => {
       const m = e.data;
       if (m.type === 'progress') onProgress(m.done / m.total);
-      else if (m.type === 'done') {
+      else if (m.type === 'chunk') {
+        // Into the browser's blob storage now, while the worker goes on separating.
+        voiceParts.push(new Blob([m.voice]));
+        accompParts.push(new Blob([m.accomp]));
+      } else if (m.type === 'done') {
         worker.terminate();
         const duration = song.channels[0].length / song.sampleRate;
+        const header = floatWavHeader(song.sampleRate, song.channels.length, song.channels[0].length);
+        const voice = new Blob([header, ...voiceParts], { type: 'audio/wav' });
+        const accomp = new Blob([header, ...accompParts], { type: 'audio/wav' });
+        const seconds = (performance.now() - t0) / 1000;
         resolve({
-          voice: new Blob([m.voice as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
-          accomp: new Blob([m.accomp as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
+          voice,
+          accomp,
           voiceName: `${song.name}-voice.wav`,
           accompName: `${song.name}-accompaniment.wav`,
-          seconds: m.seconds,
-          speed: duration / Math.max(m.seconds, 1e-3),
+          seconds,
+          speed: duration / Math.max(seconds, 1e-3),
           ran: m.ran,
           fallback: m.fallback,
         });
@@ -96,9 +110,11 @@ export function exportSong(
       reject(new Error(e.message || 'the export worker failed to start'));
     };
   });
-  const channels = song.channels.map((c) => c.slice());
+  // Shared channels (see shareable() in decode.ts) go as they are; others are copied, so that the
+  // page keeps its song.
+  const channels = song.channels.map((c) => (c.buffer instanceof ArrayBuffer ? c.slice() : c));
   const request: ExportRequest = { type: 'start', model: modelBytes.slice(0), sampleRate: song.sampleRate, channels, compute };
-  worker.postMessage(request, [request.model, ...channels.map((c) => c.buffer)]);
+  worker.postMessage(request, [request.model, ...channels.flatMap((c) => (c.buffer instanceof ArrayBuffer ? [c.buffer] : []))]);
   return {
     result,
     cancel() {

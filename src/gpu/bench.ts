@@ -23,6 +23,7 @@ import { algorithm1Model } from '../core/network.ts';
 import { resampleSignal } from '../core/resample.ts';
 import { loadFastPaths } from '../core/separator.ts';
 import { batchLoss, createTrainable } from '../core/train.ts';
+import { shareable } from '../audio/decode.ts';
 import { exportSong, type ExportEngine } from '../audio/export.ts';
 import { decodeWav } from '../io/wav.ts';
 import { loadWasmKernels } from '../wasm/gemm.ts';
@@ -93,7 +94,8 @@ async function benchSong(seconds: number): Promise<{ sampleRate: number; channel
     for (let at = 0; at < len; at += c.length) out.set(c.subarray(0, Math.min(c.length, len - at)), at);
     return out;
   });
-  return { sampleRate: rate, channels };
+  // As the page holds a song (decode.ts): in SharedArrayBuffers where the page is isolated.
+  return { sampleRate: rate, channels: shareable(channels) };
 }
 
 const time = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {

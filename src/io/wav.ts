@@ -92,52 +92,45 @@ export function decodeWav(bytes: Uint8Array, what = 'input'): Audio {
   return { sampleRate: rate, channels };
 }
 
-/**
- * A 32-bit float WAV of `frames` samples per channel, filled in place block by block (so a long
- * separation can be written as it is produced, without whole-song arrays per channel first).
- */
-export class FloatWavWriter {
-  readonly bytes: Uint8Array;
-  private readonly samples: Float32Array;
+/** The 44-byte header of a 32-bit float WAV of `frames` samples per channel. */
+export function floatWavHeader(sampleRate: number, channels: number, frames: number): Uint8Array<ArrayBuffer> {
+  const dataLen = frames * channels * 4;
+  const bytes = new Uint8Array(44);
+  const v = new DataView(bytes.buffer);
+  const put = (at: number, s: string) => { for (let i = 0; i < 4; i++) v.setUint8(at + i, s.charCodeAt(i)); };
+  put(0, 'RIFF');
+  v.setUint32(4, 36 + dataLen, true);
+  put(8, 'WAVE');
+  put(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, FORMAT_FLOAT, true);
+  v.setUint16(22, channels, true);
+  v.setUint32(24, sampleRate, true);
+  v.setUint32(28, sampleRate * channels * 4, true);
+  v.setUint16(32, channels * 4, true);
+  v.setUint16(34, 32, true);
+  put(36, 'data');
+  v.setUint32(40, dataLen, true);
+  return bytes;
+}
 
-  constructor(readonly sampleRate: number, readonly channels: number, readonly frames: number) {
-    const dataLen = frames * channels * 4;
-    this.bytes = new Uint8Array(44 + dataLen);
-    const v = new DataView(this.bytes.buffer);
-    const put = (at: number, s: string) => { for (let i = 0; i < 4; i++) v.setUint8(at + i, s.charCodeAt(i)); };
-    put(0, 'RIFF');
-    v.setUint32(4, 36 + dataLen, true);
-    put(8, 'WAVE');
-    put(12, 'fmt ');
-    v.setUint32(16, 16, true);
-    v.setUint16(20, FORMAT_FLOAT, true);
-    v.setUint16(22, channels, true);
-    v.setUint32(24, sampleRate, true);
-    v.setUint32(28, sampleRate * channels * 4, true);
-    v.setUint16(32, channels * 4, true);
-    v.setUint16(34, 32, true);
-    put(36, 'data');
-    v.setUint32(40, dataLen, true);
-    // Interleaved samples: a Float32Array view (the data starts at byte 44, a multiple of 4).
-    this.samples = new Float32Array(this.bytes.buffer, 44, frames * channels);
+/** Samples [from, from + n) of each channel, interleaved into `out` (a WAV file's data). */
+export function interleave(channels: readonly Float32Array[], from: number, n: number, out: Float32Array = new Float32Array(n * channels.length)): Float32Array {
+  const nch = channels.length;
+  for (let c = 0; c < nch; c++) {
+    const ch = channels[c];
+    for (let i = 0, j = c; i < n; i++, j += nch) out[j] = ch[from + i];
   }
-
-  /** Writes samples [from, from + n) of each channel at frame `at`. */
-  write(channels: readonly Float32Array[], from: number, n: number, at: number): void {
-    const nch = this.channels, out = this.samples;
-    if (channels.length !== nch || at < 0 || at + n > this.frames) throw new Error('FloatWavWriter: block out of range');
-    for (let c = 0; c < nch; c++) {
-      const ch = channels[c];
-      for (let i = 0, j = at * nch + c; i < n; i++, j += nch) out[j] = ch[from + i];
-    }
-  }
+  return out;
 }
 
 /** Encodes 32-bit float WAV: lossless for what the separator computes. */
 export function encodeWav(audio: Audio): Uint8Array {
-  const n = audio.channels[0]?.length ?? 0;
+  const nch = audio.channels.length, n = audio.channels[0]?.length ?? 0;
   for (const c of audio.channels) if (c.length !== n) throw new Error('encodeWav: channels differ in length');
-  const w = new FloatWavWriter(audio.sampleRate, audio.channels.length, n);
-  w.write(audio.channels, 0, n, 0);
-  return w.bytes;
+  const bytes = new Uint8Array(44 + n * nch * 4);
+  bytes.set(floatWavHeader(audio.sampleRate, nch, n));
+  // The data starts at byte 44, a multiple of 4: a Float32Array view of it.
+  interleave(audio.channels, 0, n, new Float32Array(bytes.buffer, 44, n * nch));
+  return bytes;
 }

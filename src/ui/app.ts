@@ -118,7 +118,7 @@ export class App {
       this.refreshStatus();
       this.resolveStarted();
     }
-    requestAnimationFrame(this.tick);
+    this.animate();
     setInterval(() => void this.poll(), 1000);
   }
 
@@ -546,6 +546,7 @@ export class App {
 
   /** The status line, from the state of things. */
   refreshStatus(): void {
+    this.animate();
     const ctx = this.ctx;
     if (!ctx || !this.engine) return this.setStatus('Audio is not available.');
     if (ctx.state === 'suspended' && !(this.player?.state === 'playing' || this.mic)) {
@@ -586,22 +587,43 @@ export class App {
   // ----------------------------------------------------------------------------------------------
   // Animation: position and meters
 
-  private readonly tick = (): void => {
-    if (this.player?.state === 'playing') this.updateTransport();
-    this.meter(this.voiceAnalyser, this.ui.voiceMeter);
-    this.meter(this.accompAnalyser, this.ui.accompMeter);
+  private animating = false;
+
+  /**
+   * Runs the animation while sound flows (a song playing, the microphone on) and stops it
+   * otherwise: an idle page then draws nothing, which leaves the CPU to an export or training
+   * (where the browser renders in software, a frame of this page costs milliseconds).
+   */
+  private animate(): void {
+    if (this.animating || !(this.player?.state === 'playing' || this.mic)) return;
+    this.animating = true;
     requestAnimationFrame(this.tick);
+  }
+
+  private readonly tick = (): void => {
+    const flowing = this.player?.state === 'playing' || this.mic !== null;
+    if (this.player?.state === 'playing') this.updateTransport();
+    this.meter(flowing ? this.voiceAnalyser : null, this.ui.voiceMeter);
+    this.meter(flowing ? this.accompAnalyser : null, this.ui.accompMeter);
+    if (flowing) requestAnimationFrame(this.tick);
+    else this.animating = false;
   };
 
+  /** Sets a level bar from its analyser (null: silence). */
   private meter(an: AnalyserNode | null, bar: HTMLElement): void {
-    if (!an) return;
+    if (!an) {
+      if (bar.style.width !== '0%') bar.style.width = '0%';
+      return;
+    }
     const buf = this.meterBuffer.subarray(0, an.fftSize) as Float32Array<ArrayBuffer>;
     an.getFloatTimeDomainData(buf);
     let s = 0;
     for (let i = 0; i < buf.length; i++) s += buf[i] * buf[i];
     const db = 10 * Math.log10(s / buf.length + 1e-12);
     const pct = Math.max(0, Math.min(100, ((db + 60) / 60) * 100));
-    bar.style.width = `${pct.toFixed(1)}%`;
+    // Only a change is written: an unchanged style costs nothing, a written one a repaint each frame.
+    const width = `${pct.toFixed(1)}%`;
+    if (bar.style.width !== width) bar.style.width = width;
   }
 
   // ----------------------------------------------------------------------------------------------
