@@ -9,7 +9,8 @@
  * dense ones (their n×n layers are products the batch path does 4× faster than frame by frame).
  * Every engine gives the same files to f32 rounding.
  */
-import type { ModelHeader } from '../core/model.ts';
+import { decodeModel, type ModelHeader } from '../core/model.ts';
+import { planSpans, type Span } from '../core/spans.ts';
 import type { ComputeMode, GpuInfo } from '../gpu/detect.ts';
 import type { ExportEngine, ExportMessage, ExportRequest } from './export.worker.ts';
 import { floatWavHeader } from '../io/wav.ts';
@@ -57,11 +58,18 @@ export class ExportCancelled extends Error {
   override name = 'ExportCancelled';
 }
 
+/** Export workers at most (each needs memory for its part and a core to be worth it). */
+const MAX_WORKERS = 8;
+
 /**
- * Starts an export. `onProgress` gets a fraction in [0, 1]. The song's samples reach the worker
- * without a copy when they are in SharedArrayBuffers (decode.ts's shareable()), else as a copy;
- * `modelBytes` is copied (the caller keeps its buffer). The files are built from the worker's
- * chunks as they come (see export.worker.ts).
+ * Starts an export. `onProgress` gets a fraction in [0, 1].
+ *
+ * On the CPU engine a long song is cut into parts, one worker each, up to the cores there are
+ * (core/spans.ts: each part warms the separator up on what precedes it, so the files equal the
+ * whole separation to f32 rounding). The song's samples reach the workers without a copy when they
+ * are in SharedArrayBuffers (decode.ts's shareable()); otherwise one worker gets a copy. The files
+ * are built from the workers' chunks as they come (see export.worker.ts). `modelBytes` is copied
+ * (the caller keeps its buffer).
  */
 export function exportSong(
   song: { name: string; sampleRate: number; channels: Float32Array[] },
@@ -69,59 +77,83 @@ export function exportSong(
   onProgress: (fraction: number) => void,
   compute: ExportEngine = { engine: 'stream' },
 ): ExportJob {
-  // Timed as the person waits: from here (worker start, copies and transfers included) to the files.
+  // Timed as the person waits: from here (workers' start, copies and transfers included) to the files.
   const t0 = performance.now();
-  const worker = new ExportWorker();
-  const voiceParts: Blob[] = [], accompParts: Blob[] = [];
+  const length = song.channels[0].length;
+  const shared = song.channels.every((c) => !(c.buffer instanceof ArrayBuffer));
+  const cores = Math.min(MAX_WORKERS, typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1);
+  const spans: Span[] = compute.engine === 'stream' && shared && cores > 1
+    ? planSpans(length, song.sampleRate, modelHeader(modelBytes), cores)
+    : [{ start: 0, from: 0, to: length }];
+  const workers = spans.map(() => new ExportWorker());
+  const stop = () => workers.forEach((w) => w.terminate());
+  // Per part: its chunks, its progress, its end.
+  const parts = spans.map(() => ({ voice: [] as Blob[], accomp: [] as Blob[], done: 0, total: 1, finished: false }));
   let rejectJob: (e: Error) => void = () => {};
   const result = new Promise<ExportResult>((resolve, reject) => {
     rejectJob = reject;
-    worker.onmessage = (e: MessageEvent<ExportMessage>) => {
-      const m = e.data;
-      if (m.type === 'progress') onProgress(m.done / m.total);
-      else if (m.type === 'chunk') {
-        // Into the browser's blob storage now, while the worker goes on separating.
-        voiceParts.push(new Blob([m.voice]));
-        accompParts.push(new Blob([m.accomp]));
-      } else if (m.type === 'done') {
-        worker.terminate();
-        const duration = song.channels[0].length / song.sampleRate;
-        const header = floatWavHeader(song.sampleRate, song.channels.length, song.channels[0].length);
-        const voice = new Blob([header, ...voiceParts], { type: 'audio/wav' });
-        const accomp = new Blob([header, ...accompParts], { type: 'audio/wav' });
-        const seconds = (performance.now() - t0) / 1000;
-        resolve({
-          voice,
-          accomp,
-          voiceName: `${song.name}-voice.wav`,
-          accompName: `${song.name}-accompaniment.wav`,
-          seconds,
-          speed: duration / Math.max(seconds, 1e-3),
-          ran: m.ran,
-          fallback: m.fallback,
-        });
-      } else {
-        worker.terminate();
-        reject(new Error(m.message));
-      }
-    };
-    worker.onerror = (e) => {
-      worker.terminate();
-      reject(new Error(e.message || 'the export worker failed to start'));
-    };
+    let ran = '', fallback: string | null = null;
+    workers.forEach((worker, k) => {
+      const part = parts[k];
+      worker.onmessage = (e: MessageEvent<ExportMessage>) => {
+        const m = e.data;
+        if (m.type === 'progress') {
+          part.done = m.done;
+          part.total = m.total;
+          onProgress(parts.reduce((s, p) => s + p.done / p.total, 0) / parts.length);
+        } else if (m.type === 'chunk') {
+          // Into the browser's blob storage now, while the workers go on separating.
+          part.voice.push(new Blob([m.voice]));
+          part.accomp.push(new Blob([m.accomp]));
+        } else if (m.type === 'done') {
+          worker.terminate();
+          part.finished = true;
+          ran ||= m.ran;
+          fallback ??= m.fallback;
+          if (!parts.every((p) => p.finished)) return;
+          const header = floatWavHeader(song.sampleRate, song.channels.length, length);
+          const voice = new Blob([header, ...parts.flatMap((p) => p.voice)], { type: 'audio/wav' });
+          const accomp = new Blob([header, ...parts.flatMap((p) => p.accomp)], { type: 'audio/wav' });
+          const seconds = (performance.now() - t0) / 1000;
+          resolve({
+            voice,
+            accomp,
+            voiceName: `${song.name}-voice.wav`,
+            accompName: `${song.name}-accompaniment.wav`,
+            seconds,
+            speed: length / song.sampleRate / Math.max(seconds, 1e-3),
+            ran: spans.length > 1 ? `${ran}, ${spans.length} workers` : ran,
+            fallback,
+          });
+        } else {
+          stop();
+          reject(new Error(m.message));
+        }
+      };
+      worker.onerror = (e) => {
+        stop();
+        reject(new Error(e.message || 'the export worker failed to start'));
+      };
+    });
   });
-  // Shared channels (see shareable() in decode.ts) go as they are; others are copied, so that the
-  // page keeps its song.
-  const channels = song.channels.map((c) => (c.buffer instanceof ArrayBuffer ? c.slice() : c));
-  const request: ExportRequest = { type: 'start', model: modelBytes.slice(0), sampleRate: song.sampleRate, channels, compute };
-  worker.postMessage(request, [request.model, ...channels.flatMap((c) => (c.buffer instanceof ArrayBuffer ? [c.buffer] : []))]);
+  workers.forEach((worker, k) => {
+    // Shared channels go as they are; others are copied (one worker then), so the page keeps its song.
+    const channels = shared ? song.channels : song.channels.map((c) => c.slice());
+    const request: ExportRequest = { type: 'start', model: modelBytes.slice(0), sampleRate: song.sampleRate, channels, compute, span: spans[k] };
+    worker.postMessage(request, [request.model, ...(shared ? [] : channels.map((c) => c.buffer))]);
+  });
   return {
     result,
     cancel() {
-      worker.terminate();
+      stop();
       rejectJob(new ExportCancelled('export cancelled'));
     },
   };
+}
+
+/** The header of a model file (its checks included), for planning. */
+function modelHeader(bytes: ArrayBuffer): ModelHeader {
+  return decodeModel(bytes).header;
 }
 
 /** Saves a blob under a file name through a temporary link. */

@@ -6,10 +6,10 @@
  * 3-minute stereo song's two files) runs on the page's thread beside the separation, not after it.
  * Two engines, the same separation to f32 rounding:
  *
- * - stream: core/separator.ts's Separator exactly as separateChannels() runs it (the CLI's path):
- *   the song, then `latency` zeros to flush, and the first `latency` output samples dropped. Fed
- *   in blocks of at most 16384 samples so it can report progress; the separator's output does not
- *   depend on the block size, so the files equal the CLI's. The WebAssembly SIMD path of the
+ * - stream: core/separator.ts's Separator exactly as separateChannels() runs it (the CLI's path),
+ *   over the whole song or one part of it (core/spans.ts: the page runs one worker per part on a
+ *   multi-core machine). Fed in blocks of at most 16384 samples so it can report progress; the
+ *   separator's output does not depend on the block size. The WebAssembly SIMD path of the
  *   AudioWorklet.
  * - batch: core/batch.ts, the network on many frames at once through the matrix products, on our
  *   WebAssembly SIMD gemm ('wasm') or on gpu.js kernels ('webgl2' | 'webgl' on the GPU, through an
@@ -21,7 +21,7 @@
 import { separateBatch } from '../core/batch.ts';
 import { setMatrixBackend } from '../core/matrix.ts';
 import { decodeModel, type Model } from '../core/model.ts';
-import { Separator } from '../core/separator.ts';
+import { separateSpan, type Span } from '../core/spans.ts';
 import type { GpuJsMode } from '../gpu/kernels.ts';
 import { interleave } from '../io/wav.ts';
 
@@ -37,6 +37,8 @@ export interface ExportRequest {
   channels: Float32Array[];
   /** Default: stream. */
   compute?: ExportEngine;
+  /** The part of the song this worker separates (stream engine; default the whole song). */
+  span?: Span;
 }
 
 export type ExportMessage =
@@ -100,33 +102,21 @@ class ChunkSender {
 }
 
 /**
- * The streaming separator (the CLI's separateChannels, fed one block at a time): the song, then
- * `latency` zeros to flush, the first `latency` output samples dropped. Each block goes straight
- * into the outgoing chunks: no whole-song array per channel is made.
+ * The streaming separator over the song or one part of it (core/spans.ts; the whole song is the
+ * CLI's separateChannels exactly). Each block goes straight into the outgoing chunks: no whole-song
+ * array per channel is made.
  */
-function runStream(model: Model, sampleRate: number, channels: Float32Array[]): Ran {
-  const sep = new Separator(model, sampleRate, channels.length);
-  const len = channels[0].length, total = len + sep.latency, L = sep.latency;
-  const block = Math.max(4096, Math.min(sampleRate, 16384));
-  const voice = channels.map(() => new Float32Array(block)), accomp = channels.map(() => new Float32Array(block));
-  const zeros = channels.map(() => new Float32Array(block));
-  const out = new ChunkSender(channels.length, len);
+function runStream(model: Model, sampleRate: number, channels: Float32Array[], span: Span): Ran {
+  const out = new ChunkSender(channels.length, span.to - span.from);
   let lastPost = 0;
-  for (let at = 0; at < total; ) {
-    const n = at < len ? Math.min(block, len - at) : Math.min(block, total - at);
-    const input = at < len ? channels.map((ch) => ch.subarray(at, at + n)) : zeros;
-    sep.process(input, voice, accomp, n);
-    // Output sample k is the separation of input sample k − latency.
-    const skip = Math.max(0, L - at);
-    if (n > skip) out.add(voice, accomp, skip, n - skip);
-    at += n;
+  const sep = separateSpan(model, sampleRate, channels, span, (voice, accomp, offset, n) => out.add(voice, accomp, offset, n), (done, total) => {
     const now = Date.now();
-    if (now - lastPost > 250 || at === total) {
-      post({ type: 'progress', done: at, total });
+    if (now - lastPost > 250 || done === total) {
+      post({ type: 'progress', done, total });
       lastPost = now;
     }
-  }
-  return { latency: L, ran: `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}` };
+  });
+  return { latency: sep.latency, ran: `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}` };
 }
 
 /** Sends a whole separation out in chunks. */
@@ -161,6 +151,7 @@ self.onmessage = async (e: MessageEvent<ExportRequest>) => {
   try {
     const { sampleRate, channels } = e.data;
     const compute = e.data.compute ?? { engine: 'stream' };
+    const span = e.data.span ?? { start: 0, from: 0, to: channels[0].length };
     const model = decodeModel(e.data.model);
     let out: Ran;
     let fallback: string | null = null;
@@ -170,10 +161,10 @@ self.onmessage = async (e: MessageEvent<ExportRequest>) => {
       } catch (err) {
         if (compute.backend === 'wasm') throw err;
         fallback = `the GPU could not be used (${err instanceof Error ? err.message : String(err)}); the CPU did the work`;
-        out = runStream(model, sampleRate, channels);
+        out = runStream(model, sampleRate, channels, span);
       }
     } else {
-      out = runStream(model, sampleRate, channels);
+      out = runStream(model, sampleRate, channels, span);
     }
     post({
       type: 'done', seconds: (Date.now() - t0) / 1000, latency: out.latency, ran: out.ran, fallback,
