@@ -189,11 +189,11 @@ function pad(s: string, n: number): string {
 }
 
 function table(rows: BenchRow[]): string {
-  const head = `${pad('mode', 34)} ${pad('model', 8)} ${pad('measure', 31)} ${pad('result', 22)} details`;
+  const head = `${pad('mode', 37)} ${pad('model', 8)} ${pad('measure', 31)} ${pad('result', 22)} details`;
   const lines = rows.map((r) => {
     const v = r.task === 'train' ? `${(r.value * 1000).toFixed(r.value < 1 ? 1 : 0)} ms/step` : r.task.startsWith('network') ? `${r.value.toFixed(0)} frames/s` : `${r.value.toFixed(1)} s/s`;
     const rt = r.realTime === null ? '' : ` (${r.realTime >= 10 ? r.realTime.toFixed(0) : r.realTime.toFixed(2)}×)`;
-    return `${pad(r.mode, 34)} ${pad(r.model, 8)} ${pad(r.task, 31)} ${pad(v + rt, 22)} ${r.detail}`;
+    return `${pad(r.mode, 37)} ${pad(r.model, 8)} ${pad(r.task, 31)} ${pad(v + rt, 22)} ${r.detail}`;
   });
   return [head, ...lines].join('\n');
 }
