@@ -102,9 +102,8 @@ export function exportSong(
           part.total = m.total;
           onProgress(parts.reduce((s, p) => s + p.done / p.total, 0) / parts.length);
         } else if (m.type === 'chunk') {
-          // Into the browser's blob storage now, while the workers go on separating.
-          part.voice.push(new Blob([m.voice]));
-          part.accomp.push(new Blob([m.accomp]));
+          part.voice.push(m.voice);
+          part.accomp.push(m.accomp);
         } else if (m.type === 'done') {
           worker.terminate();
           part.finished = true;

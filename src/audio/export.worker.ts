@@ -1,10 +1,10 @@
 /**
- * Export worker: separates a whole song off the main thread, faster than real time, and sends
- * voice and accompaniment back as the data of 32-bit float WAV files, interleaved, in chunks of a
- * few megabytes (transferred, not copied) as they are produced: the page turns each into a Blob
- * part while the worker goes on, so the copy into the browser's blob storage (about 0.5 s for a
- * 3-minute stereo song's two files) runs on the page's thread beside the separation, not after it.
- * Two engines, the same separation to f32 rounding:
+ * Export worker: separates a whole song, or one part of it, off the main thread, faster than real
+ * time, and sends voice and accompaniment back as the data of 32-bit float WAV files in Blobs of
+ * 16 MB, in order, as they are produced: the page only chains them behind a header. Making the
+ * Blobs here puts the copy into the browser's blob storage (about 0.5 s of CPU for a 3-minute
+ * stereo song's two files) on the workers' threads, beside the separation, instead of queueing it
+ * on the page's thread. Two engines, the same separation to f32 rounding:
  *
  * - stream: core/separator.ts's Separator exactly as separateChannels() runs it (the CLI's path),
  *   over the whole song or one part of it (core/spans.ts: the page runs one worker per part on a
@@ -43,8 +43,8 @@ export interface ExportRequest {
 
 export type ExportMessage =
   | { type: 'progress'; done: number; total: number }
-  /** The next stretch of both files' data (interleaved samples; chunks arrive in order). */
-  | { type: 'chunk'; voice: Float32Array<ArrayBuffer>; accomp: Float32Array<ArrayBuffer> }
+  /** The next stretch of both files' data, as Blobs of interleaved samples (chunks arrive in order). */
+  | { type: 'chunk'; voice: Blob; accomp: Blob }
   | {
     type: 'done'; seconds: number; latency: number;
     /** What ran: e.g. "stream, WebAssembly SIMD" or "batch, gpu.js webgl2"; and why a fallback happened. */
@@ -57,29 +57,27 @@ const post = (msg: ExportMessage, transfer: Transferable[] = []) => (self as unk
 /** What ran, and the separator's latency (trimmed); the data went out in chunks. */
 type Ran = { latency: number; ran: string };
 
-/** Frames per chunk: 2²¹ (48 s at 44.1 kHz, 16 MB of a stereo file): few Blobs, each cheap to make. */
+/** Frames per chunk: 2²¹ (48 s at 44.1 kHz, 16 MB of a stereo file). */
 const CHUNK_FRAMES = 1 << 21;
 
 /**
- * Collects output blocks of both files into interleaved chunks and posts each when it is full.
- * Buffers are sized to what is left of the song, so a short song costs no more than its length.
+ * Collects output blocks of both files into interleaved chunks and, when one is full, makes it a
+ * Blob and posts that: the copy into the browser's blob storage runs on this worker's thread (not
+ * the page's, which would queue it behind every other part's), and the chunk buffers are reused.
+ * They are sized to the song, so a short song costs no more than its length.
  */
 class ChunkSender {
-  private voice: Float32Array<ArrayBuffer>;
-  private accomp: Float32Array<ArrayBuffer>;
+  private readonly voice: Float32Array<ArrayBuffer>;
+  private readonly accomp: Float32Array<ArrayBuffer>;
   private filled = 0;
-  private size = 0;
+  private size: number;
   private left: number;
 
   constructor(private readonly channels: number, frames: number) {
     this.left = frames;
-    [this.voice, this.accomp] = this.fresh();
-  }
-
-  private fresh(): [Float32Array<ArrayBuffer>, Float32Array<ArrayBuffer>] {
-    this.size = Math.min(CHUNK_FRAMES, this.left);
-    this.filled = 0;
-    return [new Float32Array(this.size * this.channels), new Float32Array(this.size * this.channels)];
+    this.size = Math.min(CHUNK_FRAMES, frames);
+    this.voice = new Float32Array(this.size * channels);
+    this.accomp = new Float32Array(this.size * channels);
   }
 
   /** Frames [from, from + n) of each channel of voice and accompaniment (no more than the song holds). */
@@ -93,9 +91,11 @@ class ChunkSender {
       from += k;
       n -= k;
       if (this.filled === this.size) {
-        post({ type: 'chunk', voice: this.voice, accomp: this.accomp }, [this.voice.buffer, this.accomp.buffer]);
+        const end = this.size * nch;
+        post({ type: 'chunk', voice: new Blob([this.voice.subarray(0, end)]), accomp: new Blob([this.accomp.subarray(0, end)]) });
         this.left -= this.size;
-        [this.voice, this.accomp] = this.fresh();
+        this.size = Math.min(CHUNK_FRAMES, this.left);
+        this.filled = 0;
       }
     }
   }

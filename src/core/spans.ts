@@ -37,18 +37,21 @@ export function spanStep(sampleRate: number, header: Pick<ModelHeader, 'sampleRa
 }
 
 /**
- * At most `parts` spans covering [0, length): each part is at least as long as the warm-up (below
- * that, a part would spend more on warming up than on its own samples), and one part when the
- * song is short. Every part starts on a {@link spanStep}.
+ * At most `parts` spans covering [0, length), each as much work as the others (warm-up included):
+ * no more parts than the song holds warm-ups (below that, a part would spend more on warming up
+ * than on its own samples), and one part when the song is short. Every part starts on a
+ * {@link spanStep}.
  */
 export function planSpans(length: number, sampleRate: number, header: Pick<ModelHeader, 'sampleRate' | 'hop' | 'levelTau'>, parts: number): Span[] {
   const step = spanStep(sampleRate, header);
   const warm = Math.ceil((warmupSeconds(header.levelTau) * sampleRate) / step) * step;
   const n = Math.max(1, Math.min(Math.floor(parts), Math.floor(length / warm)));
+  // The same work per part: the first has no warm-up, so it takes `warm` more of the song.
+  const first = (length + (n - 1) * warm) / n;
   const spans: Span[] = [];
   let from = 0;
   for (let k = 0; k < n; k++) {
-    const to = k === n - 1 ? length : Math.round(((k + 1) * length) / n / step) * step;
+    const to = k === n - 1 ? length : Math.round((first + k * (first - warm)) / step) * step;
     spans.push({ start: Math.max(0, from - warm), from, to });
     from = to;
   }

@@ -76,6 +76,8 @@ describe('a song in parts', () => {
     expect(spans.length).toBe(Math.floor(song[0].length / warm));
     expect(spans[0].from).toBe(0);
     expect(spans.at(-1)!.to).toBe(song[0].length);
+    const work = spans.map((sp) => sp.to - sp.start);
+    expect(Math.max(...work) - Math.min(...work)).toBeLessThanOrEqual(2 * step); // balanced
     for (let k = 1; k < spans.length; k++) {
       expect(spans[k].from).toBe(spans[k - 1].to);
       expect(spans[k].from - spans[k].start).toBe(warm);
