@@ -14,6 +14,7 @@ import { FilePlayer } from '../audio/player.ts';
 import {
   loadModel, loadUserModel, selectedModelId, selectModelId, SHIPPED_ID, type LoadedModel, type LoadModelFailure, type Notice,
 } from '../store/models.ts';
+import { el } from './dom.ts';
 import { clock, decibels, khz, megabytes, timesRealTime } from './format.ts';
 import { computeMode, gpuInfo, installGpuHandle } from './gpu-handle.ts';
 import { TrainPanel } from './train-panel.ts';
@@ -27,12 +28,6 @@ export interface DemoInfo {
   credits: string;
   licence: string;
 }
-
-const el = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`index.html has no #${id}`);
-  return e as T;
-};
 
 const BASE = import.meta.env.BASE_URL;
 const SEEK_STEP = 5;

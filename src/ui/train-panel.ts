@@ -17,6 +17,7 @@ import {
   deleteUserModel, listUserModels, saveUserModel, SHIPPED_ID, StorageError, type LoadedModel, type Notice, type UserModelEntry,
 } from '../store/models.ts';
 import { computeMode, gpuInfo } from './gpu-handle.ts';
+import { el } from './dom.ts';
 
 /** What the panel needs from the page (src/ui/app.ts). */
 export interface ModelHost {
@@ -25,12 +26,6 @@ export interface ModelHost {
   useModel(id: string): Promise<void>;
   alert(level: Notice['level'], text: string): void;
 }
-
-const el = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`index.html has no #${id}`);
-  return e as T;
-};
 
 /** Files sorted by name, so that the n-th voice stem pairs with the n-th accompaniment stem. */
 const sortedFiles = (input: HTMLInputElement): File[] => [...(input.files ?? [])].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
