@@ -24,6 +24,7 @@ import { WasmStructuredEncoder } from '../../src/wasm/encoder.ts';
 import { WasmArena } from '../../src/wasm/loader.ts';
 import { WasmStft } from '../../src/wasm/stft.ts';
 import { decodeWav } from '../../src/io/wav.ts';
+import { refuseWebAssembly, runBlocks } from './support.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const paper = decodeModel(readFileSync(join(root, 'models/paper/rnmf-untrained.nnrnmf')));
@@ -274,14 +275,7 @@ describe('the separator: fast path = plain path', () => {
   function run(model: Model, rate: number, input: Float32Array[], fast: boolean, block: (k: number) => number) {
     const sep = new Separator(model, rate, input.length, { fast });
     expect(sep.fast).toBe(fast);
-    const n = input[0].length;
-    const voice = input.map(() => new Float32Array(n)), accomp = input.map(() => new Float32Array(n));
-    for (let i = 0, k = 0; i < n; k++) {
-      const len = Math.min(block(k), n - i);
-      sep.process(input.map((c) => c.subarray(i, i + len)), voice.map((c) => c.subarray(i, i + len)), accomp.map((c) => c.subarray(i, i + len)), len);
-      i += len;
-    }
-    return { sep, voice, accomp };
+    return { sep, ...runBlocks(sep, input, block) };
   }
 
   for (const rate of [16000, 44100, 48000, 22050]) {
@@ -385,12 +379,7 @@ describe('the separator: fast path = plain path', () => {
 
 describe('fallback where WebAssembly is missing or refuses the modules', () => {
   it('runs the plain path, with the same output', async () => {
-    const real = WebAssembly;
-    const refuse = () => {
-      throw new real.CompileError('no SIMD here');
-    };
-    vi.stubGlobal('WebAssembly', { ...real, Module: refuse, compile: async () => refuse() });
-    vi.resetModules();
+    refuseWebAssembly();
     try {
       const sepModule = await import('../../src/core/separator.ts');
       const netModule = await import('../../src/core/network.ts');

@@ -9,6 +9,7 @@ import { algorithm1Model } from '../../src/core/network.ts';
 import { Random } from '../../src/core/random.ts';
 import { separateChannels, Separator } from '../../src/core/separator.ts';
 import { decodeWav } from '../../src/io/wav.ts';
+import { runBlocks } from './support.ts';
 
 function model(): Model {
   const rng = new Random(11);
@@ -21,17 +22,6 @@ function model(): Model {
 
 const clip = decodeWav(readFileSync(join(sharedData, 'mir1k/Wavfile/amy_3_08.wav')));
 const mixture = clip.channels[0].map((a, i) => a + clip.channels[1][i]);
-
-function runBlocks(sep: Separator, input: Float32Array[], block: (i: number) => number) {
-  const n = input[0].length;
-  const voice = input.map(() => new Float32Array(n)), accomp = input.map(() => new Float32Array(n));
-  for (let i = 0, k = 0; i < n; k++) {
-    const len = Math.min(block(k), n - i);
-    sep.process(input.map((c) => c.subarray(i, i + len)), voice.map((c) => c.subarray(i, i + len)), accomp.map((c) => c.subarray(i, i + len)), len);
-    i += len;
-  }
-  return { voice, accomp };
-}
 
 describe('Separator (the real-time path)', () => {
   const m = model();

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { colRange, gemmJs as gemm, gemmNTJs as gemmNT, gemmTNJs as gemmTN, mat, type Mat } from '../../src/core/matrix.ts';
 import * as wasm from '../../src/wasm/gemm.ts';
+import { refuseWebAssembly } from './support.ts';
 
 type Kernel = (a: Mat, b: Mat, c: Mat, beta?: number) => void;
 type Variant = 'NN' | 'TN' | 'NT';
@@ -130,12 +131,7 @@ describe('WebAssembly SIMD gemm', () => {
   });
 
   it('reports unavailable, and throws if called anyway, where the module cannot compile', async () => {
-    const real = WebAssembly;
-    const refuse = () => {
-      throw new real.CompileError('no SIMD here');
-    };
-    vi.stubGlobal('WebAssembly', { ...real, Module: refuse, compile: async () => refuse() });
-    vi.resetModules();
+    refuseWebAssembly();
     try {
       const fresh = await import('../../src/wasm/gemm.ts');
       expect(fresh.wasmSimdAvailable()).toBe(false);
