@@ -46,16 +46,13 @@ export type ExportMessage =
   /** The next stretch of both files' data, as Blobs of interleaved samples (chunks arrive in order). */
   | { type: 'chunk'; voice: Blob; accomp: Blob }
   | {
-    type: 'done'; seconds: number; latency: number;
+    type: 'done';
     /** What ran: e.g. "stream, WebAssembly SIMD" or "batch, gpu.js webgl2"; and why a fallback happened. */
     ran: string; fallback: string | null;
   }
   | { type: 'error'; message: string };
 
 const post = (msg: ExportMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
-
-/** What ran, and the separator's latency (trimmed); the data went out in chunks. */
-type Ran = { latency: number; ran: string };
 
 /** Frames per chunk: 2²¹ (48 s at 44.1 kHz, 16 MB of a stereo file). */
 const CHUNK_FRAMES = 1 << 21;
@@ -104,9 +101,9 @@ class ChunkSender {
 /**
  * The streaming separator over the song or one part of it (core/spans.ts; the whole song is the
  * CLI's separateChannels exactly). Each block goes straight into the outgoing chunks: no whole-song
- * array per channel is made.
+ * array per channel is made. Returns what ran.
  */
-function runStream(model: Model, sampleRate: number, channels: Float32Array[], span: Span): Ran {
+function runStream(model: Model, sampleRate: number, channels: Float32Array[], span: Span): string {
   const out = new ChunkSender(channels.length, span.to - span.from);
   let lastPost = 0;
   const sep = separateSpan(model, sampleRate, channels, span, (voice, accomp, offset, n) => out.add(voice, accomp, offset, n), (done, total) => {
@@ -116,16 +113,16 @@ function runStream(model: Model, sampleRate: number, channels: Float32Array[], s
       lastPost = now;
     }
   });
-  return { latency: sep.latency, ran: `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}` };
+  return `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}`;
 }
 
-/** Sends a whole separation out in chunks. */
-function send(r: { voice: Float32Array[]; accomp: Float32Array[]; latency: number }, ran: string): Ran {
+/** Sends a whole separation out in chunks; returns `ran`. */
+function send(r: { voice: Float32Array[]; accomp: Float32Array[] }, ran: string): string {
   new ChunkSender(r.voice.length, r.voice[0].length).add(r.voice, r.accomp, 0, r.voice[0].length);
-  return { latency: r.latency, ran };
+  return ran;
 }
 
-async function runBatch(model: Model, sampleRate: number, channels: Float32Array[], backend: 'wasm' | GpuJsMode, batch: number | undefined): Promise<Ran> {
+async function runBatch(model: Model, sampleRate: number, channels: Float32Array[], backend: 'wasm' | GpuJsMode, batch: number | undefined): Promise<string> {
   const onProgress = (done: number, total: number) => post({ type: 'progress', done, total });
   if (backend === 'wasm') {
     const r = separateBatch(model, sampleRate, channels, { batch: batch ?? 512, onProgress });
@@ -147,28 +144,25 @@ async function runBatch(model: Model, sampleRate: number, channels: Float32Array
 }
 
 self.onmessage = async (e: MessageEvent<ExportRequest>) => {
-  const t0 = Date.now();
   try {
     const { sampleRate, channels } = e.data;
     const compute = e.data.compute ?? { engine: 'stream' };
     const span = e.data.span ?? { start: 0, from: 0, to: channels[0].length };
     const model = decodeModel(e.data.model);
-    let out: Ran;
+    let ran: string;
     let fallback: string | null = null;
     if (compute.engine === 'batch') {
       try {
-        out = await runBatch(model, sampleRate, channels, compute.backend, compute.batch);
+        ran = await runBatch(model, sampleRate, channels, compute.backend, compute.batch);
       } catch (err) {
         if (compute.backend === 'wasm') throw err;
         fallback = `the GPU could not be used (${err instanceof Error ? err.message : String(err)}); the CPU did the work`;
-        out = runStream(model, sampleRate, channels, span);
+        ran = runStream(model, sampleRate, channels, span);
       }
     } else {
-      out = runStream(model, sampleRate, channels, span);
+      ran = runStream(model, sampleRate, channels, span);
     }
-    post({
-      type: 'done', seconds: (Date.now() - t0) / 1000, latency: out.latency, ran: out.ran, fallback,
-    });
+    post({ type: 'done', ran, fallback });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
   }
