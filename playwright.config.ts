@@ -22,6 +22,8 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
+  // For a look inside, e.g. E2E_EXTRA_ARGS=--js-flags=--trace-gc DEBUG=pw:browser (space-separated flags).
+  ...(process.env.E2E_EXTRA_ARGS ? process.env.E2E_EXTRA_ARGS.split(' ') : []),
 ];
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -89,6 +89,8 @@ export interface SeparatorTiming {
     worstFrames: number;
     /** Mean of the calls that ran no frame (buffering and resampling only). */
     idleMeanUs: number | null;
+    /** The longest calls, longest first (at most LONGEST of worklet/timing.ts): duration, context time, frames run. */
+    longest: { us: number; at: number; frames: number }[];
   };
   frame: {
     medianUs: number | null;
@@ -104,6 +106,8 @@ export interface SeparatorTiming {
   };
   /** Calls that took longer than their deadline. */
   overDeadline: number;
+  /** Calls that took longer than half of it (the margin left). */
+  overHalfDeadline: number;
   /** Calls where the shared clock disagreed with Date.now() by more than its 1 ms step (its writer was descheduled) and the Date.now() bound gave the duration instead. */
   stalls: number;
 }

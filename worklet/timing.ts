@@ -36,11 +36,14 @@ import { CLOCK_INDEX, type ClockInfo, type SeparatorTiming } from './protocol.ts
 /** Histogram bins: 1 µs each; the last one holds everything from (BINS − 1) µs up. */
 export const BINS = 32768;
 
+/** The longest calls kept with their context time (to tell a warm-up from a stray stall). */
+export const LONGEST = 5;
+
 // Slots of the counters array.
 const T0 = 0, D0 = 1, CALLS = 2, FRAMES = 3, FRAME_CALLS = 4, TOTAL_US = 5, FRAME_CALLS_US = 6,
   WORST_CALL_US = 7, WORST_CALL_AT = 8, WORST_CALL_FRAMES = 9, WORST_FRAME_US = 10, WORST_FRAME_AT = 11,
   OVER_DEADLINE = 12, STALLS = 13, DEADLINE_US = 14, SINCE = 15, LAST_AT = 16, SUM_DEADLINE_US = 17, DATE_TOTAL_US = 18,
-  DATE_FRAME_CALLS_US = 19, SLOTS = 20;
+  DATE_FRAME_CALLS_US = 19, OVER_HALF = 20, SLOTS = 21;
 
 /** A clock of whole microseconds (int32, wrapping) read without allocating. */
 export interface MicroClock {
@@ -51,6 +54,8 @@ export class ProcessTimer {
   readonly callHist = new Uint32Array(BINS);
   readonly frameHist = new Uint32Array(BINS);
   private readonly v = new Float64Array(SLOTS);
+  /** The LONGEST longest calls, longest first: [µs, context time, frames] each. */
+  private readonly longest = new Float64Array(3 * LONGEST);
   private shared: Int32Array | null = null;
   private dateOrigin = Date.now();
   private info: ClockInfo = { kind: 'date', resolutionUs: 1000, updateIntervalUs: 1000, readNs: 0, overheadNs: 0 };
@@ -78,6 +83,7 @@ export class ProcessTimer {
     this.callHist.fill(0);
     this.frameHist.fill(0);
     this.v.fill(0);
+    this.longest.fill(-1);
     this.v[SINCE] = Number.NaN;
   }
 
@@ -118,6 +124,8 @@ export class ProcessTimer {
       v[WORST_CALL_FRAMES] = frames;
     }
     if (us > deadlineUs) v[OVER_DEADLINE]++;
+    if (us > deadlineUs / 2) v[OVER_HALF]++;
+    this.keepIfLongest(us, at, frames);
     if (frames > 0) {
       const per = us / frames;
       v[FRAMES] += frames;
@@ -130,6 +138,21 @@ export class ProcessTimer {
         v[WORST_FRAME_AT] = at;
       }
     }
+  }
+
+  /** Insertion into the sorted list of longest calls (no allocation). */
+  private keepIfLongest(us: number, at: number, frames: number): void {
+    const l = this.longest;
+    let i = LONGEST - 1;
+    if (us <= l[3 * i]) return;
+    for (; i > 0 && us > l[3 * (i - 1)]; i--) {
+      l[3 * i] = l[3 * (i - 1)];
+      l[3 * i + 1] = l[3 * (i - 1) + 1];
+      l[3 * i + 2] = l[3 * (i - 1) + 2];
+    }
+    l[3 * i] = us;
+    l[3 * i + 1] = at;
+    l[3 * i + 2] = frames;
   }
 
   /** Everything measured since the last reset (allocates: onmessage only). */
@@ -161,6 +184,7 @@ export class ProcessTimer {
         worstAt: calls > 0 ? v[WORST_CALL_AT] : null,
         worstFrames: v[WORST_CALL_FRAMES],
         idleMeanUs: idleCalls > 0 ? idleMeanUs : null,
+        longest: longestCalls(this.longest),
       },
       frame: {
         medianUs: percentile(this.frameHist, frames, 0.5),
@@ -172,6 +196,7 @@ export class ProcessTimer {
         worstAt: frames > 0 ? v[WORST_FRAME_AT] : null,
       },
       overDeadline: v[OVER_DEADLINE],
+      overHalfDeadline: v[OVER_HALF],
       stalls: v[STALLS],
     };
   }
@@ -218,6 +243,12 @@ export class ProcessTimer {
       overheadNs: n > 0 ? (spentUs * 1000) / n : 0,
     };
   }
+}
+
+function longestCalls(l: Float64Array): { us: number; at: number; frames: number }[] {
+  const out: { us: number; at: number; frames: number }[] = [];
+  for (let i = 0; i < LONGEST && l[3 * i] >= 0; i++) out.push({ us: l[3 * i], at: l[3 * i + 1], frames: l[3 * i + 2] });
+  return out;
 }
 
 /** The value below which a fraction p of the histogram's `total` entries lie (µs), or null. */

@@ -58,7 +58,12 @@ describe('ProcessTimer', () => {
     expect(t.call.worstUs).toBe(3000);
     expect(t.call.worstAt).toBe(5.5);
     expect(t.call.worstFrames).toBe(2);
+    expect(t.call.longest).toEqual([
+      { us: 3000, at: 5.5, frames: 2 },
+      ...[0, 1, 2, 3].map((i) => ({ us: 220, at: 1 + i * 0.003, frames: 1 })), // ties keep the earliest
+    ]);
     expect(t.overDeadline).toBe(1);
+    expect(t.overHalfDeadline).toBe(1);
     expect(t.frame.medianUs).toBe(220);
     expect(t.frame.worstUs).toBe(1500);
     expect(t.frame.worstAt).toBe(5.5);
@@ -113,6 +118,7 @@ describe('ProcessTimer', () => {
     timer.reset();
     expect(timer.snapshot(48000).calls).toBe(0);
     expect(timer.snapshot(48000).rtf).toBeNull();
+    expect(timer.snapshot(48000).call.longest).toEqual([]);
     timer.attach(null, 0);
     expect(timer.clock.kind).toBe('date');
     call(0, 1, 0, 2666.7, 2);
