@@ -31,8 +31,8 @@ import { LevelTracker } from './level.ts';
 import { softMask } from './masks.ts';
 import { gemm, mat, type Mat } from './matrix.ts';
 import type { Model } from './model.ts';
-import { gcd, Resampler } from './resample.ts';
-import { Separator } from './separator.ts';
+import { Resampler } from './resample.ts';
+import { pathDelay, Separator } from './separator.ts';
 import { OverlapAdd, StftKernel, windowPower } from './stft.ts';
 import { createTrainable } from './train.ts';
 import { WasmArena } from '../wasm/loader.ts';
@@ -182,15 +182,7 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
 
   // The streaming separator's delays: Δ (resampling + STFT), then the prefill of its voice FIFO.
   const latency = new Separator(model, sampleRate, C, { fast }).latency;
-  let delta: number, a = 0;
-  if (sampleRate === h.sampleRate) {
-    delta = N - H;
-  } else {
-    const g = gcd(sampleRate, h.sampleRate);
-    const L = h.sampleRate / g, M = sampleRate / g;
-    a = (((-(N - H) * M) % L) + L) % L;
-    delta = ((N - H) * M + a) / L;
-  }
+  const { delta, a } = pathDelay(sampleRate, h);
   const total = len + latency;
 
   // Stage A1: the input, sanitised (non-finite → 0, as the separator does) and followed by `latency`

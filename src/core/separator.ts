@@ -62,6 +62,21 @@ export async function loadFastPaths(): Promise<boolean> {
   return ok.every(Boolean);
 }
 
+/**
+ * The delay of the resampling and STFT path, in input samples: resampling delays are chosen so that
+ * the whole path delays by an integer number of them: Δ = d/L + ((N − H)·M + a)/L, with
+ * L/M = modelRate/inputRate, d = 0 (the down-sampler) and a (the up-sampler's delay numerator) the
+ * smallest non-negative value making (N − H)·M + a divisible by L.
+ */
+export function pathDelay(inputRate: number, h: { sampleRate: number; fftSize: number; hop: number }): { delta: number; a: number } {
+  const N = h.fftSize, H = h.hop;
+  if (inputRate === h.sampleRate) return { delta: N - H, a: 0 };
+  const g = gcd(inputRate, h.sampleRate);
+  const L = h.sampleRate / g, M = inputRate / g;
+  const a = (((-(N - H) * M) % L) + L) % L;
+  return { delta: ((N - H) * M + a) / L, a };
+}
+
 export interface SeparatorStats {
   frames: number;
   /** Non-finite input samples replaced by silence. */
@@ -130,18 +145,7 @@ export class Separator {
     this.spectrumScale = 1 / Math.sqrt(windowPower(this.kernel.analysis));
     const N = h.fftSize, H = h.hop, m = h.m;
 
-    // Resampling with delays chosen so that the whole path delays by an integer number of input
-    // samples: Δ = d/L + ((N − H)·M + a)/L, with L/M = modelRate/inputRate. d = 0; a is the
-    // smallest non-negative value making (N − H)·M + a divisible by L.
-    let delta: number, a = 0;
-    if (inputRate === h.sampleRate) {
-      delta = N - H;
-    } else {
-      const g = gcd(inputRate, h.sampleRate);
-      const L = h.sampleRate / g, M = inputRate / g;
-      a = (((-(N - H) * M) % L) + L) % L;
-      delta = ((N - H) * M + a) / L;
-    }
+    const { delta, a } = pathDelay(inputRate, h);
     const sizes = {
       modelIn: Math.ceil((CHUNK * h.sampleRate) / inputRate) + 2,
       upOut: Math.ceil((H * inputRate) / h.sampleRate) + 2,
