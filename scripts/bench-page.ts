@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config.ts';
 import { formatReport } from '../src/bench/report.ts';
 import type { BenchOptions, BenchReport, runGpu } from '../src/bench/run.ts';
-import type { BenchModeName, BenchTask, GpuBenchOptions } from '../src/gpu/bench.ts';
+import type { BenchModeName, BenchTask, GpuBenchOptions } from '../src/bench/batch.ts';
 import type { ClockMode } from '../src/bench/clock.ts';
 
 const HELP = `npx tsx scripts/bench-page.ts [--json] [options]

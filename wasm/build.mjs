@@ -4,10 +4,10 @@
  * module holding the wasm bytes as a base64 string, so the same import works in Node, on the page
  * and in the AudioWorklet (no fetch, no fs):
  *
- *   kernels   wasm/assembly/gemm.ts      → src/wasm/kernels.wasm.ts   (dense products, training)
- *   encoder   wasm/assembly/encoder.ts   → src/wasm/encoder.wasm.ts   (structured encoder, per frame)
- *   resample  wasm/assembly/resample.ts  → src/wasm/resample.wasm.ts  (polyphase resampler)
- *   stft      wasm/assembly/stft.ts      → src/wasm/stft.wasm.ts      (window, FFT, mask, overlap-add)
+ *   kernels   wasm/assembly/gemm.ts      → src/core/wasm/kernels.wasm.ts   (dense products, training)
+ *   encoder   wasm/assembly/encoder.ts   → src/core/wasm/encoder.wasm.ts   (structured encoder, per frame)
+ *   resample  wasm/assembly/resample.ts  → src/core/wasm/resample.wasm.ts  (polyphase resampler)
+ *   stft      wasm/assembly/stft.ts      → src/core/wasm/stft.wasm.ts      (window, FFT, mask, overlap-add)
  *
  *   node wasm/build.mjs                          writes all of them
  *   node wasm/build.mjs --out FILE               writes the kernels module to FILE instead (used by
@@ -31,11 +31,11 @@ const root = resolve(here, '..');
 
 /** The modules: source, generated file, exported constant, description. */
 export const MODULES = {
-  kernels: { source: 'gemm.ts', out: 'src/wasm/kernels.wasm.ts', name: 'kernelsWasmBase64', what: 'The compiled kernels' },
-  // These three import their memory (one memory shared by a separator's parts: src/wasm/loader.ts).
-  encoder: { source: 'encoder.ts', out: 'src/wasm/encoder.wasm.ts', name: 'encoderWasmBase64', what: 'The compiled structured encoder', flags: ['--importMemory'] },
-  resample: { source: 'resample.ts', out: 'src/wasm/resample.wasm.ts', name: 'resampleWasmBase64', what: 'The compiled resampler kernel', flags: ['--importMemory'] },
-  stft: { source: 'stft.ts', out: 'src/wasm/stft.wasm.ts', name: 'stftWasmBase64', what: 'The compiled STFT frame and sample path', flags: ['--importMemory'] },
+  kernels: { source: 'gemm.ts', out: 'src/core/wasm/kernels.wasm.ts', name: 'kernelsWasmBase64', what: 'The compiled kernels' },
+  // These three import their memory (one memory shared by a separator's parts: src/core/wasm/loader.ts).
+  encoder: { source: 'encoder.ts', out: 'src/core/wasm/encoder.wasm.ts', name: 'encoderWasmBase64', what: 'The compiled structured encoder', flags: ['--importMemory'] },
+  resample: { source: 'resample.ts', out: 'src/core/wasm/resample.wasm.ts', name: 'resampleWasmBase64', what: 'The compiled resampler kernel', flags: ['--importMemory'] },
+  stft: { source: 'stft.ts', out: 'src/core/wasm/stft.wasm.ts', name: 'stftWasmBase64', what: 'The compiled STFT frame and sample path', flags: ['--importMemory'] },
 };
 
 /** The compiler flags; also recorded in the generated file's header. */

@@ -21,8 +21,8 @@
  *   page hands over a SharedArrayBuffer clock ({type: 'clock'}); the timing costs two reads of
  *   each clock and a few typed-array writes per call.
  */
-import { decodeModel, describeModel } from '../src/core/model.ts';
-import { Separator } from '../src/core/separator.ts';
+import { decodeModel, describeModel } from '../src/core/model/model.ts';
+import { Separator } from '../src/core/separate/separator.ts';
 import { SEPARATOR_PROCESSOR, type FromSeparator, type ToSeparator } from './protocol.ts';
 import { ProcessTimer } from './timing.ts';
 

@@ -24,8 +24,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeWav, encodeWav } from '../../src/io/wav.ts';
-import { resampleSignal } from '../../src/core/resample.ts';
-import { Random } from '../../src/core/random.ts';
+import { resampleSignal } from '../../src/core/signal/resample.ts';
+import { Random } from '../../src/core/linalg/random.ts';
 
 const SR = 44100;
 /** BPM attribute of the Festival score. */

@@ -2,7 +2,7 @@
  * The worklet benchmark's report as text (bench.html shows it, scripts/bench-page.ts prints it).
  * No DOM, no Node: both sides import it.
  */
-import type { GpuBenchReport } from '../gpu/bench.ts';
+import type { GpuBenchReport } from './batch.ts';
 import type { BenchReport, BenchRun } from './run.ts';
 
 const ms = (us: number | null | undefined, d = 3) => (us === null || us === undefined ? '–' : (us / 1000).toFixed(d));

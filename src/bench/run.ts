@@ -12,12 +12,12 @@
  * Real-time factor = audio seconds / seconds spent inside process() (one core, the audio thread).
  * The input is the same as `npm run bench`'s: the demo song resampled by src/core/resample.ts.
  */
-import { bufferOf } from '../audio/decode.ts';
+import { bufferOf } from '../io/decode.ts';
 import { SeparatorNode } from '../audio/separator-node.ts';
-import { decodeModel, describeModel } from '../core/model.ts';
-import { loadResampleKernel, resampleSignal } from '../core/resample.ts';
+import { decodeModel, describeModel } from '../core/model/model.ts';
+import { loadResampleKernel, resampleSignal } from '../core/signal/resample.ts';
 import { decodeWav } from '../io/wav.ts';
-import type { GpuBenchOptions, GpuBenchReport } from '../gpu/bench.ts';
+import type { GpuBenchOptions, GpuBenchReport } from './batch.ts';
 import type { ClockInfo, SeparatorTiming, ToSeparator } from '../../worklet/protocol.ts';
 import { attachClock, startClock, type ClockCheck, type ClockMode, type TimingClock } from './clock.ts';
 
@@ -216,7 +216,7 @@ export function describeRun(r: BenchRun): string {
  */
 export async function runGpu(options: GpuBenchOptions = {}): Promise<{ result: GpuBenchReport } | { error: string }> {
   try {
-    const { runGpuBench } = await import('../gpu/bench.ts');
+    const { runGpuBench } = await import('./batch.ts');
     const result = await runGpuBench({ ...options, log: (line) => console.log(`[bench] ${line}`) });
     return { result: JSON.parse(JSON.stringify(result)) as GpuBenchReport };
   } catch (e) {

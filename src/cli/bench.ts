@@ -14,10 +14,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeModel, type Model } from '../core/model.ts';
-import { algorithm1Model, createEncoder } from '../core/network.ts';
-import { resampleSignal } from '../core/resample.ts';
-import { separateChannels, Separator } from '../core/separator.ts';
+import { decodeModel, type Model } from '../core/model/model.ts';
+import { algorithm1Model, createEncoder } from '../core/network/encoders.ts';
+import { resampleSignal } from '../core/signal/resample.ts';
+import { separateChannels, Separator } from '../core/separate/separator.ts';
 import { decodeWav } from '../io/wav.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
 import { repoRoot, shippedModelPath } from './paths.ts';

@@ -1,5 +1,5 @@
 /** What the command-line tools share: error reporting, exit codes, reading models. */
-import { decodeModel, ModelError, type Model } from '../core/model.ts';
+import { decodeModel, ModelError, type Model } from '../core/model/model.ts';
 import { AudioFormatError } from '../io/wav.ts';
 import { DataError, readBytes } from './dataset.ts';
 

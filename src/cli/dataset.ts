@@ -11,7 +11,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { resampleSignal } from '../core/resample.ts';
+import { resampleSignal } from '../core/signal/resample.ts';
 import { decodeWav, type Audio } from '../io/wav.ts';
 
 export class DataError extends Error {

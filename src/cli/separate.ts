@@ -8,8 +8,8 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeModel } from '../core/model.ts';
-import { separateChannels } from '../core/separator.ts';
+import { describeModel } from '../core/model/model.ts';
+import { separateChannels } from '../core/separate/separator.ts';
 import { encodeWav } from '../io/wav.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
 import { readAudioFile } from './dataset.ts';

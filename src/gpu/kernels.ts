@@ -24,7 +24,7 @@
  * gpu.js parses.
  */
 import type { GPU, IKernelRunShortcut, KernelVariable, Texture } from 'gpu.js';
-import type { Mat, MatrixBackend } from '../core/matrix.ts';
+import type { Mat, MatrixBackend } from '../core/linalg/matrix.ts';
 
 /** gpu.js backends this module drives: webgl2 / webgl (the GPU), cpu (a comparison in the bench). */
 export type GpuJsMode = 'webgl2' | 'webgl' | 'cpu';

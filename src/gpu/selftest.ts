@@ -4,12 +4,12 @@
  * `window.voicesplitGpu` handle with each gpu.js mode forced, WebGL2 on SwiftShader included:
  * they check correctness only; speed is the bench's business (src/gpu/bench.ts).
  */
-import { separateBatch } from '../core/batch.ts';
-import { gemmJs, gemmNTJs, gemmTNJs, mat, withMatrixBackend, type Mat } from '../core/matrix.ts';
-import { decodeModel } from '../core/model.ts';
-import { Random } from '../core/random.ts';
-import { loadFastPaths, separateChannels } from '../core/separator.ts';
-import { loadWasmKernels } from '../wasm/gemm.ts';
+import { separateBatch } from '../core/separate/batch.ts';
+import { gemmJs, gemmNTJs, gemmTNJs, mat, withMatrixBackend, type Mat } from '../core/linalg/matrix.ts';
+import { decodeModel } from '../core/model/model.ts';
+import { Random } from '../core/linalg/random.ts';
+import { loadFastPaths, separateChannels } from '../core/separate/separator.ts';
+import { loadWasmKernels } from '../core/linalg/gemm-wasm.ts';
 import { GpuMatrix, type GpuJsMode } from './kernels.ts';
 
 export interface ProductCase {

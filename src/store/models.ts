@@ -17,7 +17,7 @@
  * page does not fetch it again on every visit.
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
-import { crc32, decodeModel, describeModel, ModelError, type Model } from '../core/model.ts';
+import { crc32, decodeModel, describeModel, ModelError, type Model } from '../core/model/model.ts';
 
 export interface ManifestEntry {
   id: string;

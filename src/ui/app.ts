@@ -6,9 +6,9 @@
  * or network) and the demo song. Every failure a person can meet ends as a message on the page
  * (an alert, or the status line) and leaves what was already loaded in place.
  */
-import { decodeSong, DecodeError, type Song } from '../audio/decode.ts';
+import { decodeSong, DecodeError, type Song } from '../io/decode.ts';
 import { DEFAULT_MIX, Engine, faderGain, type Mix } from '../audio/engine.ts';
-import { download, ExportCancelled, exportPlan, exportSong, type ExportJob } from '../audio/export.ts';
+import { download, ExportCancelled, exportPlan, exportSong, type ExportJob } from '../jobs/export/export.ts';
 import { Microphone, MicrophoneError } from '../audio/microphone.ts';
 import { FilePlayer } from '../audio/player.ts';
 import {

@@ -21,11 +21,11 @@
  * Nothing here changes what the page does; it only reads it, or builds separate offline graphs.
  */
 import { RECORDER_PROCESSOR, type RecorderResult } from '../../worklet/protocol.ts';
-import { bufferOf } from '../audio/decode.ts';
+import { bufferOf } from '../io/decode.ts';
 import { DEFAULT_MIX, Engine, type Mix } from '../audio/engine.ts';
 import { loadRecorderModule } from '../audio/worklets.ts';
-import { decodeModel } from '../core/model.ts';
-import { Separator } from '../core/separator.ts';
+import { decodeModel } from '../core/model/model.ts';
+import { Separator } from '../core/separate/separator.ts';
 import type { App } from './app.ts';
 import { attachClock, startClock, type ClockMode, type TimingClock } from '../bench/clock.ts';
 import type { ClockInfo, SeparatorStats, ToSeparator } from '../../worklet/protocol.ts';

@@ -12,7 +12,7 @@
 import { detectGpu, modeOverride, pickMode, type ComputeMode, type GpuInfo } from '../gpu/detect.ts';
 import type { GpuJsMode } from '../gpu/kernels.ts';
 import type { BatchCheck, ProductCheck } from '../gpu/selftest.ts';
-import type { GpuBenchOptions, GpuBenchReport } from '../gpu/bench.ts';
+import type { GpuBenchOptions, GpuBenchReport } from '../bench/batch.ts';
 
 export interface GpuHandle {
   detect(): GpuInfo;
@@ -41,7 +41,7 @@ export function installGpuHandle(): GpuHandle {
     mode: computeMode,
     checkProducts: async (mode) => (await import('../gpu/selftest.ts')).checkProducts(mode),
     checkBatch: async (mode, bytes, rate, channels, batch) => (await import('../gpu/selftest.ts')).checkBatch(mode, bytes, rate, channels, batch),
-    runGpuBench: async (options) => (await import('../gpu/bench.ts')).runGpuBench(options),
+    runGpuBench: async (options) => (await import('../bench/batch.ts')).runGpuBench(options),
   };
   (window as unknown as { voicesplitGpu: GpuHandle }).voicesplitGpu = handle;
   return handle;

@@ -9,10 +9,10 @@
  *   unsupervised     mixtures
  * Files of the other inputs are left out (and the file line says so).
  */
-import { decodeClip, startTraining, TrainCancelled, TrainInputError, type TrainJob, type TrainResult } from '../audio/train.ts';
-import type { AudioClip, TrainFiles } from '../audio/train-data.ts';
-import { ModelError } from '../core/model.ts';
-import type { Regime } from '../core/train.ts';
+import { decodeClip, startTraining, TrainCancelled, TrainInputError, type TrainJob, type TrainResult } from '../jobs/train/train.ts';
+import type { AudioClip, TrainFiles } from '../jobs/train/train-data.ts';
+import { ModelError } from '../core/model/model.ts';
+import type { Regime } from '../core/network/train.ts';
 import {
   deleteUserModel, listUserModels, saveUserModel, SHIPPED_ID, StorageError, type LoadedModel, type Notice, type UserModelEntry,
 } from '../store/models.ts';

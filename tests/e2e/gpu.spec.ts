@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download } from '@playwright/test';
-import { decodeModel } from '../../src/core/model.ts';
+import { decodeModel } from '../../src/core/model/model.ts';
 import type { GpuInfo } from '../../src/gpu/detect.ts';
 import type { BatchCheck, ProductCheck } from '../../src/gpu/selftest.ts';
 import type { Audio } from '../../src/io/wav.ts';

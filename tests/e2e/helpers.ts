@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, expect, type Download, type Page } from '@playwright/test';
 import { repoRoot, sharedData, shippedModelPath } from '../../src/cli/paths.ts';
-import { crc32, decodeModel } from '../../src/core/model.ts';
-import { resampleSignal } from '../../src/core/resample.ts';
+import { crc32, decodeModel } from '../../src/core/model/model.ts';
+import { resampleSignal } from '../../src/core/signal/resample.ts';
 import { decodeWav, encodeWav, type Audio } from '../../src/io/wav.ts';
 
 export { repoRoot, sharedData };

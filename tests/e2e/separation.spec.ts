@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download } from '@playwright/test';
-import { BssEval } from '../../src/core/bsseval.ts';
-import { decodeModel } from '../../src/core/model.ts';
-import { Separator } from '../../src/core/separator.ts';
+import { BssEval } from '../../src/eval/bsseval.ts';
+import { decodeModel } from '../../src/core/model/model.ts';
+import { Separator } from '../../src/core/separate/separator.ts';
 import type { Audio } from '../../src/io/wav.ts';
 import {
   dB, expect, headroom, MODEL_PATH, loadStems, maxAbsDiff, openApp, readDownloads, renderInPage, rms, runCli, screenshot, tempDir, test, writeWav,

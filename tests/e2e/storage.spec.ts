@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { crc32, decodeModel, encodeModel } from '../../src/core/model.ts';
+import { crc32, decodeModel, encodeModel } from '../../src/core/model/model.ts';
 import { dB, expect, expectPlayer, fromBase64, MODEL_PATH, openApp, recordInPage, rms, screenshot, state, test } from './helpers.ts';
 
 interface RawRecord {

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeModel } from '../../src/core/model.ts';
+import { decodeModel } from '../../src/core/model/model.ts';
 import { expect, expectPlayer, openApp, screenshot, sharedData, state, tempDir, test } from './helpers.ts';
 
 const ITEM = join(sharedData, 'stems', 'music_delta_80s_rock'); // 6.8 s, 44.1 kHz, mono stems

@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../src/cli/paths.ts';
-import { separateBatch } from '../../src/core/batch.ts';
-import { gemm, gemmJs, mat, withMatrixBackend, type MatrixBackend } from '../../src/core/matrix.ts';
-import { decodeModel, type Model } from '../../src/core/model.ts';
-import { resampleSignal } from '../../src/core/resample.ts';
-import { loadFastPaths, separateChannels } from '../../src/core/separator.ts';
+import { separateBatch } from '../../src/core/separate/batch.ts';
+import { gemm, gemmJs, mat, withMatrixBackend, type MatrixBackend } from '../../src/core/linalg/matrix.ts';
+import { decodeModel, type Model } from '../../src/core/model/model.ts';
+import { resampleSignal } from '../../src/core/signal/resample.ts';
+import { loadFastPaths, separateChannels } from '../../src/core/separate/separator.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -121,8 +121,8 @@ describe('matrix backends', () => {
 
 describe('training through a matrix backend (what the page does on a GPU)', () => {
   it('a few supervised steps with dictionary update on gpu.js (CPU backend) give the parameters of the default products', async () => {
-    const { buildTrainData } = await import('../../src/audio/train-data.ts');
-    const { trainNetwork } = await import('../../src/core/train.ts');
+    const { buildTrainData } = await import('../../src/jobs/train/train-data.ts');
+    const { trainNetwork } = await import('../../src/core/network/train.ts');
     const { GpuMatrix } = await import('../../src/gpu/kernels.ts');
     const dir = join(sharedData, 'stems/music_delta_80s_rock');
     const clip = (f: string) => ({ name: f, ...decodeWav(readFileSync(join(dir, f))) });

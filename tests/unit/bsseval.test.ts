@@ -17,7 +17,7 @@ import {
   bssEvalSourcesFramewise,
   globalScores,
   validate,
-} from '../../src/core/bsseval.ts';
+} from '../../src/eval/bsseval.ts';
 
 const TOL = 0.01; // dB, mir_eval's own tolerance for these vectors
 

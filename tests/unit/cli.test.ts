@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, sharedData, shippedModelPath } from '../../src/cli/paths.ts';
-import { decodeModel } from '../../src/core/model.ts';
-import { separateChannels } from '../../src/core/separator.ts';
+import { decodeModel } from '../../src/core/model/model.ts';
+import { separateChannels } from '../../src/core/separate/separator.ts';
 import { decodeWav, encodeWav } from '../../src/io/wav.ts';
 
 const tsx = join(repoRoot, 'node_modules/.bin/tsx');

@@ -1,5 +1,5 @@
 /**
- * The fast paths (WebAssembly SIMD: src/wasm/encoder.ts, src/wasm/stft.ts, the resampler kernel in
+ * The fast paths (WebAssembly SIMD: src/core/wasm/encoder.ts, src/core/wasm/stft.ts, the resampler kernel in
  * src/core/resample.ts) against the plain JS ones they replace: same outputs to within 1e-5 of the
  * output scale, on real audio, for every structure and size the code handles.
  */
@@ -10,19 +10,19 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { sharedData } from '../../src/cli/paths.ts';
-import { clipFrames } from '../../src/core/features.ts';
-import { RealFFT } from '../../src/core/fft.ts';
-import { mat } from '../../src/core/matrix.ts';
-import { decodeModel, type Model } from '../../src/core/model.ts';
-import { algorithm1Model, createEncoder } from '../../src/core/network.ts';
-import { Random } from '../../src/core/random.ts';
-import { resampleSignal, Resampler } from '../../src/core/resample.ts';
-import { separateChannels, Separator } from '../../src/core/separator.ts';
-import { LevelTracker } from '../../src/core/level.ts';
-import { OverlapAdd, StftKernel, windowPower } from '../../src/core/stft.ts';
-import { WasmStructuredEncoder } from '../../src/wasm/encoder.ts';
-import { WasmArena } from '../../src/wasm/loader.ts';
-import { WasmStft } from '../../src/wasm/stft.ts';
+import { clipFrames } from '../../src/core/signal/features.ts';
+import { RealFFT } from '../../src/core/signal/fft.ts';
+import { mat } from '../../src/core/linalg/matrix.ts';
+import { decodeModel, type Model } from '../../src/core/model/model.ts';
+import { algorithm1Model, createEncoder } from '../../src/core/network/encoders.ts';
+import { Random } from '../../src/core/linalg/random.ts';
+import { resampleSignal, Resampler } from '../../src/core/signal/resample.ts';
+import { separateChannels, Separator } from '../../src/core/separate/separator.ts';
+import { LevelTracker } from '../../src/core/signal/level.ts';
+import { OverlapAdd, StftKernel, windowPower } from '../../src/core/signal/stft.ts';
+import { WasmStructuredEncoder } from '../../src/core/network/encoder-wasm.ts';
+import { WasmArena } from '../../src/core/wasm/loader.ts';
+import { WasmStft } from '../../src/core/signal/stft-wasm.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 import { refuseWebAssembly, runBlocks } from './support.ts';
 
@@ -381,8 +381,8 @@ describe('fallback where WebAssembly is missing or refuses the modules', () => {
   it('runs the plain path, with the same output', async () => {
     refuseWebAssembly();
     try {
-      const sepModule = await import('../../src/core/separator.ts');
-      const netModule = await import('../../src/core/network.ts');
+      const sepModule = await import('../../src/core/separate/separator.ts');
+      const netModule = await import('../../src/core/network/encoders.ts');
       const model = network({ rw: 8, rh: 4 });
       const sep = new sepModule.Separator(model, 44100, 2);
       expect(sep.fast).toBe(false);
@@ -400,14 +400,14 @@ describe('fallback where WebAssembly is missing or refuses the modules', () => {
 });
 
 describe('generated wasm modules', () => {
-  it('src/wasm/{encoder,resample,stft}.wasm.ts are up to date with wasm/assembly (rebuilt in a temp folder)', () => {
+  it('src/core/wasm/{encoder,resample,stft}.wasm.ts are up to date with wasm/assembly (rebuilt in a temp folder)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fastpath-'));
     try {
       execFileSync(process.execPath, [join(root, 'wasm/build.mjs'), '--outdir', dir], { cwd: root, stdio: 'pipe' });
       for (const module of ['encoder', 'resample', 'stft']) {
         const fresh = readFileSync(join(dir, `${module}.wasm.ts`), 'utf8');
-        const committed = readFileSync(join(root, `src/wasm/${module}.wasm.ts`), 'utf8');
-        expect(fresh === committed, `src/wasm/${module}.wasm.ts is stale: run \`node wasm/build.mjs\``).toBe(true);
+        const committed = readFileSync(join(root, `src/core/wasm/${module}.wasm.ts`), 'utf8');
+        expect(fresh === committed, `src/core/wasm/${module}.wasm.ts is stale: run \`node wasm/build.mjs\``).toBe(true);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

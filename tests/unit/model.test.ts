@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mat } from '../../src/core/matrix.ts';
-import { crc32, decodeModel, encodeModel, ModelError, type Model } from '../../src/core/model.ts';
-import { algorithm1, algorithm1Model, createEncoder } from '../../src/core/network.ts';
-import { Random } from '../../src/core/random.ts';
-import { tieLayers } from '../../src/core/train.ts';
+import { mat } from '../../src/core/linalg/matrix.ts';
+import { crc32, decodeModel, encodeModel, ModelError, type Model } from '../../src/core/model/model.ts';
+import { algorithm1, algorithm1Model, createEncoder } from '../../src/core/network/encoders.ts';
+import { Random } from '../../src/core/linalg/random.ts';
+import { tieLayers } from '../../src/core/network/train.ts';
 
 function dictionary(m: number, q: number, seed: number, signed = false) {
   const rng = new Random(seed);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resampleSignal, Resampler } from '../../src/core/resample.ts';
+import { resampleSignal, Resampler } from '../../src/core/signal/resample.ts';
 
 function sine(n: number, rate: number, freq: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin((2 * Math.PI * freq * i) / rate));

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../../src/cli/paths.ts';
-import { clipFrames } from '../../src/core/features.ts';
-import { mat } from '../../src/core/matrix.ts';
-import type { Model } from '../../src/core/model.ts';
-import { algorithm1Model } from '../../src/core/network.ts';
-import { Random } from '../../src/core/random.ts';
-import { separateChannels, Separator } from '../../src/core/separator.ts';
+import { clipFrames } from '../../src/core/signal/features.ts';
+import { mat } from '../../src/core/linalg/matrix.ts';
+import type { Model } from '../../src/core/model/model.ts';
+import { algorithm1Model } from '../../src/core/network/encoders.ts';
+import { Random } from '../../src/core/linalg/random.ts';
+import { separateChannels, Separator } from '../../src/core/separate/separator.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 import { runBlocks } from './support.ts';
 

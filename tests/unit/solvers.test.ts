@@ -4,8 +4,8 @@
  * proximal RPCA's optimality conditions, and the descent and non-negativity of multiplicative RNMF.
  */
 import { describe, it, expect } from 'vitest';
-import { mat, type Mat } from '../../src/core/matrix.ts';
-import { Random } from '../../src/core/random.ts';
+import { mat, type Mat } from '../../src/core/linalg/matrix.ts';
+import { Random } from '../../src/core/linalg/random.ts';
 import {
   createSvtState,
   mat64,
@@ -13,10 +13,10 @@ import {
   svdTop,
   svtInto,
   symmetricEigen,
-} from '../../src/core/solvers/svd.ts';
-import { binaryMask, rpcaAdmm } from '../../src/core/solvers/rpca-admm.ts';
-import { rpcaProximal, rpcaProximalObjective } from '../../src/core/solvers/rpca-prox.ts';
-import { rnmf, rnmfObjective } from '../../src/core/solvers/rnmf.ts';
+} from '../../src/core/linalg/svd.ts';
+import { binaryMask, rpcaAdmm } from '../../src/eval/solvers/rpca-admm.ts';
+import { rpcaProximal, rpcaProximalObjective } from '../../src/eval/solvers/rpca-prox.ts';
+import { rnmf, rnmfObjective } from '../../src/eval/solvers/rnmf.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Reference: one-sided Jacobi SVD (Hestenes). Rotates pairs of columns until all are orthogonal;

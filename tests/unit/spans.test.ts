@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../src/cli/paths.ts';
-import { decodeModel } from '../../src/core/model.ts';
-import { loadFastPaths, separateChannels } from '../../src/core/separator.ts';
-import { planSpans, separateSpan, spanStep, warmupSeconds, type Span } from '../../src/core/spans.ts';
+import { decodeModel } from '../../src/core/model/model.ts';
+import { loadFastPaths, separateChannels } from '../../src/core/separate/separator.ts';
+import { planSpans, separateSpan, spanStep, warmupSeconds, type Span } from '../../src/core/separate/spans.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 
 const model = decodeModel(readFileSync(resolve(import.meta.dirname, '../../public/models/default.nnrnmf')));

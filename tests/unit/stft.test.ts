@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RealFFT } from '../../src/core/fft.ts';
-import { Random } from '../../src/core/random.ts';
-import { FrameBuffer, istft, OverlapAdd, stft, StftKernel } from '../../src/core/stft.ts';
+import { RealFFT } from '../../src/core/signal/fft.ts';
+import { Random } from '../../src/core/linalg/random.ts';
+import { FrameBuffer, istft, OverlapAdd, stft, StftKernel } from '../../src/core/signal/stft.ts';
 
 function noise(n: number, seed = 1): Float32Array {
   const rng = new Random(seed);

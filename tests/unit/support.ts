@@ -1,6 +1,6 @@
 /** Shared by the unit tests: feeding a separator in blocks, and a runtime without WebAssembly SIMD. */
 import { vi } from 'vitest';
-import type { Separator } from '../../src/core/separator.ts';
+import type { Separator } from '../../src/core/separate/separator.ts';
 
 /** Runs `input` through `sep` in blocks of `block(k)` samples (the k-th block); voice and accompaniment as long as the input. */
 export function runBlocks(sep: Separator, input: Float32Array[], block: (k: number) => number): { voice: Float32Array[]; accomp: Float32Array[] } {

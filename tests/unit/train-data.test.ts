@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTrainData, TrainDataError, type AudioClip, type TrainFiles } from '../../src/audio/train-data.ts';
+import { buildTrainData, TrainDataError, type AudioClip, type TrainFiles } from '../../src/jobs/train/train-data.ts';
 import { sharedData } from '../../src/cli/paths.ts';
-import { clipFrames } from '../../src/core/features.ts';
-import { decodeModel } from '../../src/core/model.ts';
-import { resampleSignal } from '../../src/core/resample.ts';
+import { clipFrames } from '../../src/core/signal/features.ts';
+import { decodeModel } from '../../src/core/model/model.ts';
+import { resampleSignal } from '../../src/core/signal/resample.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 
 const header = decodeModel(readFileSync(resolve(import.meta.dirname, '../../public/models/default.nnrnmf'))).header;

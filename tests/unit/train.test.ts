@@ -5,11 +5,11 @@
  * at random points and a few outliers are tolerated.
  */
 import { describe, expect, it } from 'vitest';
-import { mat, type Mat } from '../../src/core/matrix.ts';
-import type { Model } from '../../src/core/model.ts';
-import { algorithm1Model } from '../../src/core/network.ts';
-import { Random } from '../../src/core/random.ts';
-import { batchLoss, createTrainable, type Regime } from '../../src/core/train.ts';
+import { mat, type Mat } from '../../src/core/linalg/matrix.ts';
+import type { Model } from '../../src/core/model/model.ts';
+import { algorithm1Model } from '../../src/core/network/encoders.ts';
+import { Random } from '../../src/core/linalg/random.ts';
+import { batchLoss, createTrainable, type Regime } from '../../src/core/network/train.ts';
 
 function smallModel(variant: 'rnmf' | 'rpca', structure: 'dense' | 'structured', rng: Random): Model {
   const m = 9, q = 3;

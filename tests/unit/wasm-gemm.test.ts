@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { colRange, gemmJs as gemm, gemmNTJs as gemmNT, gemmTNJs as gemmTN, mat, type Mat } from '../../src/core/matrix.ts';
-import * as wasm from '../../src/wasm/gemm.ts';
+import { colRange, gemmJs as gemm, gemmNTJs as gemmNT, gemmTNJs as gemmTN, mat, type Mat } from '../../src/core/linalg/matrix.ts';
+import * as wasm from '../../src/core/linalg/gemm-wasm.ts';
 import { refuseWebAssembly } from './support.ts';
 
 type Kernel = (a: Mat, b: Mat, c: Mat, beta?: number) => void;
@@ -133,7 +133,7 @@ describe('WebAssembly SIMD gemm', () => {
   it('reports unavailable, and throws if called anyway, where the module cannot compile', async () => {
     refuseWebAssembly();
     try {
-      const fresh = await import('../../src/wasm/gemm.ts');
+      const fresh = await import('../../src/core/linalg/gemm-wasm.ts');
       expect(fresh.wasmSimdAvailable()).toBe(false);
       await expect(fresh.loadWasmKernels()).resolves.toBe(false);
       expect(() => fresh.gemm(mat(1, 1), mat(1, 1), mat(1, 1))).toThrow(/not available/);
@@ -143,14 +143,14 @@ describe('WebAssembly SIMD gemm', () => {
     }
   });
 
-  it('src/wasm/kernels.wasm.ts is up to date with wasm/assembly (rebuilt in a temp folder)', () => {
+  it('src/core/wasm/kernels.wasm.ts is up to date with wasm/assembly (rebuilt in a temp folder)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kernels-'));
     try {
       const out = join(dir, 'kernels.wasm.ts');
       execFileSync(process.execPath, [join(root, 'wasm/build.mjs'), '--out', out], { cwd: root, stdio: 'pipe' });
       const fresh = readFileSync(out, 'utf8');
-      const committed = readFileSync(join(root, 'src/wasm/kernels.wasm.ts'), 'utf8');
-      expect(fresh === committed, 'src/wasm/kernels.wasm.ts is stale: run `node wasm/build.mjs`').toBe(true);
+      const committed = readFileSync(join(root, 'src/core/wasm/kernels.wasm.ts'), 'utf8');
+      expect(fresh === committed, 'src/core/wasm/kernels.wasm.ts is stale: run `node wasm/build.mjs`').toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,212 @@
+/**
+ * The structured encoder (core/network.ts) in WebAssembly with f32x4 SIMD: wasm/assembly/encoder.ts,
+ * built into ./encoder.wasm.ts by wasm/build.mjs.
+ *
+ * The encoder lives in a wasm memory (its own, or a {@link WasmArena} shared with the rest of a
+ * separator). The model's arrays are copied in once, repacked for the kernel (see below); run()
+ * copies the frame in, runs the T layers and copies o and U s out: no allocation. Results equal
+ * StructuredEncoder.run's to f32 rounding: the kernel sums in f32 (in short runs, each added to
+ * the running b once), the JS encoder in f64; tests/unit/fastpath.test.ts holds them to 1e-5 of the
+ * output scale (about 2e-6 in practice). The same zeros are skipped: inputs, code changes d and
+ * low-rank codes that are exactly 0 cost nothing.
+ *
+ * Layout in wasm memory (floats; every vector zero-padded to a multiple of 4: mp ≥ m, qp ≥ q, …):
+ *   Bin        (qp + rwp) × m      column i = [Ws[:, i]; Qw[:, i]]
+ *   wo         mp
+ *   Pw         mp × rw
+ *   U          mp × q
+ *   per layer l < T − 1 (a layer identical to an earlier one shares its storage: tied networks take
+ *   one layer's memory, and stay in cache):
+ *     Bs_l     (qp + rhp) × (m + q) column i < m = [Hso_l[:, i]; Qh_l[:, i]], column m + c = [Hss_l[:, c]; 0]
+ *     Bo_l     mp × (q + rh)       [Hos_l | Ph_l]
+ *     hoo_l    mp
+ *   per layer l < T: thresholds [t_s (qp); t_o (mp)]
+ * and the work vectors, addressed through an i32 descriptor table whose slots match the kernel's.
+ */
+import type { Model, ModelHeader } from '../model/model.ts';
+import { encoderWasmBase64 } from '../wasm/encoder.wasm.ts';
+import { EmbeddedModule, WasmArena } from '../wasm/loader.ts';
+
+interface EncoderExports {
+  run(desc: number): void;
+}
+
+const wasm = new EmbeddedModule<EncoderExports>(encoderWasmBase64);
+
+/** True where the wasm encoder compiles here (WebAssembly with 128-bit SIMD). */
+export function wasmEncoderAvailable(): boolean {
+  return wasm.available();
+}
+
+/** Compiles the module asynchronously (for a page's main thread); resolves to availability. */
+export function loadWasmEncoder(): Promise<boolean> {
+  return wasm.preload();
+}
+
+// Descriptor slots: must match wasm/assembly/encoder.ts.
+const D = {
+  M: 0, Q: 1, T: 2, RW: 3, RH: 4, NONNEG: 5, MP: 6, QP: 7, RWP: 8, RHP: 9,
+  X: 10, VOICE: 11, ACCOMP: 12, SV: 13, BO: 14, ZS: 15, ZO: 16, DS: 17, TMP: 18, OFF: 19, VAL: 20,
+  BIN: 21, WO: 22, PW: 23, U: 24, LAYERS: 32,
+} as const;
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** True when a[ia .. ia + len) and b[ib .. ib + len) hold the same values. */
+function sameRange(a: Float32Array, ia: number, b: Float32Array, ib: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[ia + i] !== b[ib + i]) return false;
+  return true;
+}
+
+/**
+ * For each layer, the first layer whose slices of the given per-layer arrays (`per[k]` values each)
+ * all equal its own: identical layers share storage.
+ */
+function firstEqualLayer(count: number, arrays: (Float32Array | null)[], per: number[]): number[] {
+  const first: number[] = [];
+  for (let l = 0; l < count; l++) {
+    let f = l;
+    for (let e = 0; e < l && f === l; e++) {
+      if (first[e] !== e) continue;
+      if (arrays.every((a, k) => !a || sameRange(a, l * per[k], a, e * per[k], per[k]))) f = e;
+    }
+    first.push(f);
+  }
+  return first;
+}
+
+export class WasmStructuredEncoder {
+  readonly header: ModelHeader;
+  private readonly k: EncoderExports;
+  private readonly desc: number;
+  // Views of the arena, made when it commits.
+  private x!: Float32Array;
+  private voice!: Float32Array;
+  private accomp!: Float32Array;
+
+  /**
+   * Lays the model out in `arena` (to be committed by the caller before run()), or in a memory of its
+   * own. Throws where the module is unavailable or the memory cannot hold the model: see
+   * {@link createWasmEncoder}. The arrays are written straight into wasm memory when it commits.
+   */
+  constructor(model: Model, arena?: WasmArena) {
+    const h = model.header;
+    if (h.structure !== 'structured') throw new Error('the wasm encoder runs structured networks only');
+    const ar = arena ?? WasmArena.create();
+    const k = ar?.instance(wasm);
+    if (!ar || !k) throw new Error('WebAssembly SIMD is not available here');
+    this.header = h;
+    this.k = k;
+    const { m, q, layers: T, inputRank: rw, layerRank: rh } = h;
+    const n = m + q, L = T - 1;
+    const mp = pad4(m), qp = pad4(q), rwp = pad4(rw), rhp = pad4(rh);
+    const cin = qp + rwp, cs = qp + rhp;
+    const A = (name: string) => model.arrays[name].data;
+    const Ws = A('Ws'), wo = A('wo'), U = A('U'), Qw = rw > 0 ? A('Qw') : null, Pw = rw > 0 ? A('Pw') : null;
+    const Hss = A('Hss'), Hso = A('Hso'), Hos = A('Hos'), hoo = A('hoo'), t = A('t');
+    const Qh = rh > 0 ? A('Qh') : null, Ph = rh > 0 ? A('Ph') : null;
+
+    // Reserve: descriptor, work vectors, model arrays (one copy per distinct layer).
+    const desc = ar.reserve(D.LAYERS + 4 * T);
+    const ints: number[] = new Array(D.LAYERS + 4 * T).fill(0);
+    Object.assign(ints, { [D.M]: m, [D.Q]: q, [D.T]: T, [D.RW]: rw, [D.RH]: rh, [D.NONNEG]: h.variant === 'rnmf' ? 1 : 0, [D.MP]: mp, [D.QP]: qp, [D.RWP]: rwp, [D.RHP]: rhp });
+    for (const [slot, len] of [[D.X, mp], [D.VOICE, mp], [D.ACCOMP, mp], [D.SV, qp + Math.max(rwp, rhp)], [D.BO, mp], [D.ZS, qp], [D.ZO, mp], [D.DS, qp], [D.TMP, 4]]) ints[slot] = ar.reserve(len);
+    const listLen = m + q + Math.max(rw, rh) + 4;
+    ints[D.OFF] = ar.reserve(listLen);
+    ints[D.VAL] = ar.reserve(listLen);
+    ints[D.BIN] = ar.reserve(cin * m);
+    ints[D.WO] = ar.reserve(mp);
+    if (rw > 0) ints[D.PW] = ar.reserve(mp * rw);
+    ints[D.U] = ar.reserve(mp * q);
+    const sameT = firstEqualLayer(T, [t], [n]);
+    const sameBs = firstEqualLayer(L, [Hso, Qh, Hss], [m * q, m * rh, q * q]);
+    const sameBo = firstEqualLayer(L, [Hos, Ph], [m * q, m * rh]);
+    const sameHoo = firstEqualLayer(L, [hoo], [m]);
+    const at = (l: number, j: number) => ints[D.LAYERS + 4 * l + j];
+    for (let l = 0; l < T; l++) {
+      const slot = D.LAYERS + 4 * l;
+      ints[slot + 3] = sameT[l] === l ? ar.reserve(qp + mp) : at(sameT[l], 3);
+      if (l === L) break;
+      ints[slot] = sameBs[l] === l ? ar.reserve(cs * (m + q)) : at(sameBs[l], 0);
+      ints[slot + 1] = sameBo[l] === l ? ar.reserve(mp * (q + rh)) : at(sameBo[l], 1);
+      ints[slot + 2] = sameHoo[l] === l ? ar.reserve(mp) : at(sameHoo[l], 2);
+    }
+
+    this.desc = desc;
+    ar.onCommit(() => {
+      // The memory is new: everything not written below (padding) is zero.
+      ar.i32(desc, ints.length).set(ints);
+      const f = ar.heap, w = (byteOffset: number) => byteOffset >> 2;
+      // Input layer: column i of Bin = [Ws[:, i]; Qw[:, i]].
+      for (let i = 0, o = w(ints[D.BIN]); i < m; i++, o += cin) {
+        f.set(Ws.subarray(i * q, (i + 1) * q), o);
+        if (Qw) f.set(Qw.subarray(i * rw, (i + 1) * rw), o + qp);
+      }
+      f.set(wo, w(ints[D.WO]));
+      const columns = (src: Float32Array, c0: number, count: number, to: number) => {
+        for (let c = 0; c < count; c++) f.set(src.subarray((c0 + c) * m, (c0 + c + 1) * m), w(to) + c * mp);
+      };
+      if (Pw) columns(Pw, 0, rw, ints[D.PW]);
+      columns(U, 0, q, ints[D.U]);
+      for (let l = 0; l < T; l++) {
+        if (sameT[l] === l) {
+          const o = w(at(l, 3));
+          f.set(t.subarray(l * n, l * n + q), o);
+          f.set(t.subarray(l * n + q, (l + 1) * n), o + qp);
+        }
+        if (l === L) break;
+        if (sameBs[l] === l) {
+          // Column i < m: [Hso_l[:, i]; Qh_l[:, i]]; column m + c: [Hss_l[:, c]; 0].
+          for (let i = 0, o = w(at(l, 0)); i < m + q; i++, o += cs) {
+            if (i < m) {
+              f.set(Hso.subarray((l * m + i) * q, (l * m + i + 1) * q), o);
+              if (Qh) f.set(Qh.subarray((l * m + i) * rh, (l * m + i + 1) * rh), o + qp);
+            } else {
+              const c = i - m;
+              f.set(Hss.subarray((l * q + c) * q, (l * q + c + 1) * q), o);
+            }
+          }
+        }
+        if (sameBo[l] === l) {
+          columns(Hos, l * q, q, at(l, 1));
+          if (Ph) columns(Ph, l * rh, rh, at(l, 1) + 4 * mp * q);
+        }
+        if (sameHoo[l] === l) f.set(hoo.subarray(l * m, (l + 1) * m), w(at(l, 2)));
+      }
+      this.x = ar.f32(ints[D.X], m);
+      this.voice = ar.f32(ints[D.VOICE], m);
+      this.accomp = ar.f32(ints[D.ACCOMP], m);
+    });
+    if (!arena && !ar.commit()) throw new Error('the wasm encoder cannot get the memory for its model');
+  }
+
+  /** x: m normalised magnitudes. Writes o (voice, m) and U s (accompaniment, m). */
+  run(x: Float32Array, voice: Float32Array, accomp: Float32Array): void {
+    const m = this.header.m;
+    if (x.length === m) this.x.set(x);
+    else for (let i = 0; i < m; i++) this.x[i] = x[i];
+    this.k.run(this.desc);
+    if (voice.length === m && accomp.length === m) {
+      voice.set(this.voice);
+      accomp.set(this.accomp);
+    } else {
+      for (let i = 0; i < m; i++) {
+        voice[i] = this.voice[i];
+        accomp[i] = this.accomp[i];
+      }
+    }
+  }
+}
+
+/**
+ * The wasm encoder for a structured model (in `arena` if given: the caller commits it), or null
+ * where WebAssembly SIMD is unavailable.
+ */
+export function createWasmEncoder(model: Model, arena?: WasmArena): WasmStructuredEncoder | null {
+  if (model.header.structure !== 'structured' || !wasm.available()) return null;
+  try {
+    return new WasmStructuredEncoder(model, arena);
+  } catch {
+    return null;
+  }
+}
