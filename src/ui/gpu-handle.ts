@@ -7,7 +7,7 @@
  *   await voicesplitGpu.checkProducts(mode)    gpu.js products (mode 'webgl2' | 'webgl' | 'cpu') vs the JS ones
  *   await voicesplitGpu.checkBatch(mode, modelBytes, rate, channels)
  *                                              batch separation on gpu.js vs the streaming separator
- *   await voicesplitGpu.runGpuBench(options)   the benchmark of src/gpu/bench.ts
+ *   await voicesplitGpu.runGpuBench(options)   the benchmark of src/bench/batch.ts
  */
 import { detectGpu, modeOverride, pickMode, type ComputeMode, type GpuInfo } from '../gpu/detect.ts';
 import type { GpuJsMode } from '../gpu/kernels.ts';

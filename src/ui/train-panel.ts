@@ -1,6 +1,6 @@
 /**
  * The Train card and the Model row of the Engine card (index.html): training on the person's own
- * files in a worker (src/audio/train.ts), storing the result as a user model (src/store/models.ts),
+ * files in a worker (src/jobs/train/train.ts), storing the result as a user model (src/store/models.ts),
  * and choosing, downloading or deleting the model the separator uses.
  *
  * What the person gives per regime:
@@ -17,7 +17,7 @@ import {
   deleteUserModel, listUserModels, saveUserModel, SHIPPED_ID, StorageError, type LoadedModel, type Notice, type UserModelEntry,
 } from '../store/models.ts';
 import { computeMode, gpuInfo } from './gpu-handle.ts';
-import { el } from './dom.ts';
+import { elements, showProgress } from './dom.ts';
 
 /** What the panel needs from the page (src/ui/app.ts). */
 export interface ModelHost {
@@ -46,24 +46,13 @@ export class TrainPanel {
   private modelUrl: string | null = null;
   private trainedUrl: string | null = null;
 
-  private readonly ui = {
-    regime: el<HTMLSelectElement>('train-regime'),
-    voice: el<HTMLInputElement>('train-voice'),
-    accomp: el<HTMLInputElement>('train-accomp'),
-    mix: el<HTMLInputElement>('train-mix'),
-    steps: el<HTMLInputElement>('train-steps'),
-    lr: el<HTMLInputElement>('train-lr'),
-    dict: el<HTMLInputElement>('train-dict'),
-    files: el('train-files'),
-    start: el<HTMLButtonElement>('train-start'),
-    cancel: el<HTMLButtonElement>('train-cancel'),
-    progress: el<HTMLProgressElement>('train-progress'),
-    status: el('train-status'),
-    links: el('train-links'),
-    modelSelect: el<HTMLSelectElement>('model-select'),
-    modelDownload: el<HTMLAnchorElement>('model-download'),
-    modelDelete: el<HTMLButtonElement>('model-delete'),
-  };
+  private readonly ui = elements({
+    regime: 'select#train-regime', voice: 'input#train-voice', accomp: 'input#train-accomp', mix: 'input#train-mix',
+    steps: 'input#train-steps', lr: 'input#train-lr', dict: 'input#train-dict', files: 'p#train-files',
+    start: 'button#train-start', cancel: 'button#train-cancel', progress: 'progress#train-progress',
+    status: 'p#train-status', links: 'p#train-links',
+    modelSelect: 'select#model-select', modelDownload: 'a#model-download', modelDelete: 'button#model-delete',
+  });
 
   constructor(private readonly host: ModelHost) {
     const ui = this.ui;
@@ -129,12 +118,6 @@ export class TrainPanel {
     this.updateFiles();
   }
 
-  private setProgress(percent: number): void {
-    const p = Math.round(percent);
-    this.ui.progress.value = p;
-    this.ui.progress.setAttribute('aria-valuetext', `${p} %`);
-  }
-
   private async train(): Promise<void> {
     const ui = this.ui, model = this.host.model, plan = this.plan();
     if (this.busy || !model || !plan.ok) return;
@@ -150,7 +133,7 @@ export class TrainPanel {
     ui.links.replaceChildren();
     this.setBusy(true);
     ui.progress.hidden = false;
-    this.setProgress(0);
+    showProgress(ui.progress, 0);
     try {
       // Decode everything first: a file the browser cannot read stops here, before any work.
       const all = plan.files.flat();
@@ -178,7 +161,7 @@ export class TrainPanel {
           ui.status.textContent = `Training on ${p.seconds.toFixed(1)} s of audio (${plural(p.clips, 'clip')}, ${p.trainFrames} frames, ${p.valFrames} for validation) · runs on ${ran}…`;
         },
         onProgress: (p) => {
-          this.setProgress((p.step / p.steps) * 100);
+          showProgress(ui.progress, (p.step / p.steps) * 100);
           ui.status.textContent = `Step ${p.step} of ${p.steps} · validation loss ${loss(p.valLoss)} (best ${loss(p.bestValLoss)}) · runs on ${ran}`;
         },
       });
@@ -200,7 +183,7 @@ export class TrainPanel {
   /** Stores the trained model and switches to it; it is offered as a download whatever happens. */
   private async finish(r: TrainResult, name: string): Promise<void> {
     const ui = this.ui;
-    this.setProgress(100);
+    showProgress(ui.progress, 100);
     const first = r.history[0], last = r.history[r.history.length - 1];
     const done = `Trained in ${r.seconds.toFixed(1)} s on ${r.ran}: validation loss ${loss(first?.valLoss ?? NaN)} → ${loss(last?.bestValLoss ?? NaN)} (best, step ${last?.bestStep ?? 0}).`;
     this.trainedUrl = URL.createObjectURL(new Blob([r.bytes], { type: 'application/octet-stream' }));

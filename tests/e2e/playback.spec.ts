@@ -6,20 +6,18 @@
 import type { Page } from '@playwright/test';
 import { dB, expect, expectPlayer, openApp, publishScreenshot, recordInPage, rms, screenshot, state, test } from './helpers.ts';
 
-const controls = (page: Page) => ({
-  openFile: page.getByRole('button', { name: 'Open file', exact: true }),
-  play: page.getByRole('button', { name: 'Play', exact: true }),
-  pause: page.getByRole('button', { name: 'Pause', exact: true }),
-  position: page.getByRole('slider', { name: 'Position', exact: true }),
-  voice: page.getByRole('slider', { name: 'Voice', exact: true }),
-  accomp: page.getByRole('slider', { name: 'Accompaniment', exact: true }),
-  karaoke: page.getByRole('switch', { name: 'Karaoke', exact: true }),
-  soloVoice: page.getByRole('button', { name: 'Solo voice', exact: true }),
-  soloAccomp: page.getByRole('button', { name: 'Solo accompaniment', exact: true }),
-  mic: page.getByRole('button', { name: 'Microphone', exact: true }),
-  exportBtn: page.getByRole('button', { name: 'Export', exact: true }),
-  status: page.getByRole('status', { name: 'Status', exact: true }),
-});
+/** The controls a person (or a screen reader) finds, by role and exact accessible name. */
+const controls = (page: Page) => {
+  const named = (role: 'button' | 'slider' | 'switch' | 'status', name: string) => page.getByRole(role, { name, exact: true });
+  return {
+    openFile: named('button', 'Open file'), play: named('button', 'Play'), pause: named('button', 'Pause'),
+    position: named('slider', 'Position'), voice: named('slider', 'Voice'), accomp: named('slider', 'Accompaniment'),
+    karaoke: named('switch', 'Karaoke'),
+    soloVoice: named('button', 'Solo voice'), soloAccomp: named('button', 'Solo accompaniment'),
+    mic: named('button', 'Microphone'), exportBtn: named('button', 'Export'),
+    status: named('status', 'Status'),
+  };
+};
 
 test('the demo song is ready, with credits, licence, latency and every control named', async ({ page }) => {
   await openApp(page);

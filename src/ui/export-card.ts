@@ -1,0 +1,92 @@
+/**
+ * The Export card: the loaded song's voice and accompaniment as WAV files, separated faster than
+ * real time in a worker (src/jobs/export), on the GPU where WebGL is hardware, else the CPU.
+ */
+import { download, ExportCancelled, exportPlan, exportSong, type ExportJob } from '../jobs/export/export.ts';
+import { megabytes, timesRealTime } from './format.ts';
+import { computeMode, gpuInfo } from './gpu-handle.ts';
+import { elements, showProgress } from './dom.ts';
+import type { Page } from './page.ts';
+
+export class ExportCard {
+  /** The export running, if one is. */
+  job: ExportJob | null = null;
+  /** The download links' object URLs, revoked when the next export starts. */
+  private urls: string[] = [];
+  private readonly ui = elements({
+    button: 'button#export', cancel: 'button#export-cancel', progress: 'progress#export-progress',
+    status: 'p#export-status', mode: 'p#export-mode', links: 'p#export-links',
+  });
+
+  constructor(private readonly page: Page) {
+    this.ui.button.onclick = () => void this.start();
+    this.ui.cancel.onclick = () => this.job?.cancel();
+  }
+
+  /** A new song: it can be exported (once a running export is over); the old links go. */
+  songLoaded(): void {
+    this.ui.button.disabled = this.job !== null;
+    this.ui.links.hidden = true;
+  }
+
+  async start(): Promise<void> {
+    const page = this.page, { song, model } = page, ui = this.ui;
+    if (!song || this.job) return;
+    if (!model) {
+      page.alert('error', 'Export needs a separation model, and none is loaded.');
+      return;
+    }
+    for (const u of this.urls) URL.revokeObjectURL(u);
+    this.urls = [];
+    ui.links.hidden = true;
+    ui.button.disabled = true;
+    ui.cancel.hidden = false;
+    ui.progress.hidden = false;
+    showProgress(ui.progress, 0);
+    ui.status.textContent = `Separating “${song.title}”…`;
+    // Where the work runs: the GPU where WebGL is hardware, else the CPU (src/gpu/detect.ts).
+    const mode = computeMode();
+    const plan = exportPlan(mode, model.model.header, gpuInfo());
+    ui.mode.textContent = `Runs on the ${plan.label}.`;
+    ui.mode.dataset.mode = mode;
+    delete ui.status.dataset.speed;
+    const started = performance.now();
+    const job = exportSong(song, model.bytes, (f) => {
+      const pct = Math.round(f * 100);
+      showProgress(ui.progress, pct);
+      const elapsed = (performance.now() - started) / 1000;
+      const speed = elapsed > 0.2 && f > 0 ? ` · ${timesRealTime((f * song.duration) / elapsed)} real time` : '';
+      ui.status.textContent = `Separating “${song.title}”… ${pct} %${speed}`;
+    }, plan.engine);
+    this.job = job;
+    try {
+      const r = await job.result;
+      showProgress(ui.progress, 100);
+      const links = ([[r.voice, r.voiceName, 'voice'], [r.accomp, r.accompName, 'accompaniment']] as const).map(([blob, name, what]) => {
+        const url = URL.createObjectURL(blob);
+        this.urls.push(url);
+        return Object.assign(document.createElement('a'), { href: url, download: name, textContent: `${name} (${megabytes(blob.size)})`, title: `Download the ${what}` });
+      });
+      ui.links.replaceChildren(...links);
+      ui.links.hidden = false;
+      ui.status.textContent = `Exported in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time). If the downloads did not start, use the links:`;
+      ui.status.dataset.speed = String(r.speed);
+      ui.mode.textContent = `Ran on the ${r.fallback ? 'CPU' : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
+      ui.mode.dataset.ran = r.ran;
+      if (r.fallback) page.alert('warning', `Export: ${r.fallback}.`);
+      download(r.voice, r.voiceName);
+      download(r.accomp, r.accompName);
+    } catch (e) {
+      if (e instanceof ExportCancelled) ui.status.textContent = 'Export cancelled.';
+      else {
+        ui.status.textContent = 'Export failed.';
+        page.alert('error', `Export failed: ${(e as Error).message}`);
+      }
+      ui.progress.hidden = true;
+    } finally {
+      this.job = null;
+      ui.cancel.hidden = true;
+      ui.button.disabled = !page.song;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The Song card: what is loaded (title, length, rate, the demo's credits, the note about rates)
+ * and the ways to load a song: Open file, Demo song (and dropping a file: drop.ts). On failure the
+ * song already loaded stays.
+ */
+import { decodeSong, DecodeError, type Song } from '../io/decode.ts';
+import { clock, khz } from './format.ts';
+import { elements } from './dom.ts';
+import type { DemoInfo, Page } from './page.ts';
+
+const BASE = import.meta.env.BASE_URL;
+
+export class SongCard {
+  private readonly ui = elements({
+    title: 'p#song-title', meta: 'p#song-meta', credits: 'p#song-credits', rateNote: 'p#rate-note',
+    openFile: 'button#open-file', fileInput: 'input#file-input', loadDemo: 'button#load-demo',
+  });
+
+  constructor(private readonly page: Page) {
+    const ui = this.ui;
+    ui.openFile.onclick = () => ui.fileInput.click();
+    ui.fileInput.onchange = () => {
+      const f = ui.fileInput.files?.[0];
+      ui.fileInput.value = '';
+      if (f) void this.openFile(f);
+    };
+    ui.loadDemo.onclick = async () => {
+      page.setStatus('Loading the demo song…');
+      await this.loadDemo();
+      page.refreshStatus();
+    };
+  }
+
+  async loadDemo(): Promise<void> {
+    const page = this.page, ctx = page.ctx;
+    if (!ctx) return;
+    try {
+      const r = await fetch(`${BASE}demo/demo.json`);
+      if (!r.ok) throw new Error(`demo.json: HTTP ${r.status}`);
+      const info = (await r.json()) as DemoInfo;
+      const audio = await fetch(`${BASE}demo/${info.file}`);
+      if (!audio.ok) throw new Error(`${info.file}: HTTP ${audio.status}`);
+      const song = await decodeSong(ctx, await audio.arrayBuffer(), info.file, info.title);
+      page.setSong(song, info);
+    } catch (e) {
+      page.alert('warning', `The demo song could not be loaded (${(e as Error).message}). Open a song of your own.`);
+      if (!page.song) this.ui.title.textContent = 'No song loaded';
+    }
+  }
+
+  /** Opens a file the person picked or dropped. On failure the current song stays. */
+  async openFile(file: File): Promise<void> {
+    const page = this.page, ctx = page.ctx;
+    if (!ctx) {
+      page.alert('error', 'Audio is not available in this browser, so no song can be opened.');
+      return;
+    }
+    page.setStatus(`Opening “${file.name}”…`);
+    try {
+      const song = await decodeSong(ctx, await file.arrayBuffer(), file.name);
+      page.setSong(song, null);
+      page.refreshStatus();
+    } catch (e) {
+      const kept = page.song ? ` “${page.song.title}” is still loaded.` : '';
+      const text = e instanceof DecodeError ? e.message : `“${file.name}” could not be opened: ${(e as Error).message}.`;
+      page.alert('error', `${text}${kept}`);
+      page.refreshStatus();
+    }
+  }
+
+  /** Title, length, rate and channels of a song just loaded; the demo's credits and licence. */
+  show(song: Song, demo: DemoInfo | null): void {
+    const ui = this.ui;
+    ui.title.textContent = song.title;
+    const ch = song.fileChannels === 1 ? 'mono' : song.fileChannels === 2 ? 'stereo' : `${song.fileChannels} channels`;
+    ui.meta.textContent = `${clock(song.duration)} · ${khz(song.sampleRate)} · ${ch}${demo ? ' · demo song' : ''}`;
+    if (demo) {
+      const line = (text: string) => Object.assign(document.createElement('span'), { textContent: text });
+      const licence = line(`Licence: ${demo.licence}. `);
+      licence.append(Object.assign(document.createElement('a'), { href: `${BASE}demo/README.md`, textContent: 'Provenance and licence', target: '_blank', rel: 'noopener' }));
+      ui.credits.replaceChildren(line(`Credits: ${demo.credits}.`), licence);
+      ui.credits.hidden = false;
+    } else {
+      ui.credits.hidden = true;
+      ui.credits.replaceChildren();
+    }
+  }
+
+  /** The note about rates: the song's, the device's, the model's. */
+  updateNotes(): void {
+    const { song, ctx } = this.page, note = this.ui.rateNote;
+    const modelRate = this.page.model?.model.header.sampleRate;
+    if (!song || !ctx || !modelRate) {
+      note.hidden = true;
+      return;
+    }
+    const parts: string[] = [];
+    if (song.sampleRate !== modelRate) {
+      parts.push(`The song is at ${khz(song.sampleRate)} and the model at ${khz(modelRate)}: the network hears a ${khz(modelRate)} copy, so the voice holds what lies below ${khz(modelRate / 2)}, and the accompaniment keeps the song's full band.`);
+    }
+    if (song.sampleRate !== ctx.sampleRate) parts.push(`It plays at ${khz(ctx.sampleRate)}, this device's rate; the export keeps ${khz(song.sampleRate)}.`);
+    if (song.fileChannels > 2) parts.push(`The file has ${song.fileChannels} channels: playback mixes them to stereo, the export uses the first two.`);
+    note.textContent = parts.join(' ');
+    note.hidden = parts.length === 0;
+  }
+}
