@@ -1,25 +1,55 @@
 /**
  * The page's keyboard shortcuts (the footer of index.html lists them): Space play/pause, ← → seek
- * 5 s, K karaoke; each only when the focus is not in a control that uses the key itself.
+ * 5 s, K karaoke.
+ *
+ * The rule for a focused control: one the person reached from the keyboard (Tab, or focus given by
+ * a script) keeps its own keys, as a keyboard user expects; one that has the focus because it was
+ * clicked does not, so after a click on Play, a fader or a switch, Space and the arrows do what the
+ * footer says. Fields that take typing (text, numbers, lists) always keep their keys.
  */
 import type { Mixer } from './mixer.ts';
 import type { Page } from './page.ts';
 import { SEEK_STEP, type Transport } from './transport.ts';
 
+const TYPING = 'input:not([type="range"], [type="checkbox"], [type="radio"], [type="button"], [type="submit"], [type="reset"], [type="file"]), textarea, select, [contenteditable="true"]';
+const CONTROL = 'input, textarea, select, button, a, [role="switch"], [contenteditable="true"]';
+
 export function wireShortcuts(page: Page, transport: Transport, mixer: Mixer): void {
+  const focus = pointerFocus();
   document.addEventListener('keydown', (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target as HTMLElement | null;
-    const inControl = !!t?.closest('input, textarea, select, button, a, [role="switch"], [contenteditable="true"]');
-    if (e.key === ' ' && !inControl) {
+    const typing = !!t?.closest(TYPING);
+    const ownKeys = typing || (!!t?.closest(CONTROL) && !focus.byPointer());
+    if (e.key === ' ' && !ownKeys) {
       e.preventDefault();
       void transport.togglePlay();
-    } else if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && !inControl && page.player) {
+    } else if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && !ownKeys && page.player) {
       e.preventDefault();
       void transport.seek(page.player.position + (e.key === 'ArrowLeft' ? -SEEK_STEP : SEEK_STEP));
-    } else if ((e.key === 'k' || e.key === 'K') && !t?.closest('input, textarea, select, [contenteditable="true"]')) {
+    } else if ((e.key === 'k' || e.key === 'K') && !typing) {
       e.preventDefault();
       mixer.setKaraoke(!mixer.mix.karaoke);
     }
   });
+}
+
+/**
+ * Whether the focus is where it is because of a pointer press: set by a press (whether or not it
+ * moves the focus), cleared by any focus that arrives otherwise. A press lasts until just after its
+ * click, since a click on a label moves the focus only then.
+ */
+function pointerFocus(): { byPointer: () => boolean } {
+  let pressing = false, byPointer = false;
+  document.addEventListener('pointerdown', () => {
+    pressing = true;
+    byPointer = true;
+  }, true);
+  const released = () => setTimeout(() => (pressing = false));
+  document.addEventListener('pointerup', released, true);
+  document.addEventListener('pointercancel', released, true);
+  document.addEventListener('focusin', () => {
+    if (!pressing) byPointer = false;
+  }, true);
+  return { byPointer: () => byPointer };
 }
