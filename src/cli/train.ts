@@ -14,7 +14,7 @@ import { decodeModel, encodeModel, type Model, type Structure, type Variant } fr
 import { algorithm1Model } from '../core/network/encoders.ts';
 import { Random } from '../core/linalg/random.ts';
 import { rnmf } from '../eval/solvers/rnmf.ts';
-import { svdTop } from '../core/linalg/svd.ts';
+import { svdTop } from '../core/linalg/svd/top.ts';
 import { frameCount, StftKernel } from '../core/signal/stft.ts';
 import { trainNetwork, type FrameSet, type Regime } from '../core/network/train.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';

@@ -5,18 +5,29 @@
  * slice data[j*rows, (j+1)*rows). That makes "one frame" a subarray, the unit the real-time path
  * works in, and keeps the per-frame network and the batch code on the same memory layout.
  */
-export interface Mat {
+
+/** A dense column-major matrix of Float32 (Mat) or Float64 (Mat64, for the exact solvers) values. */
+export interface DenseMatrix<T extends Float32Array | Float64Array> {
   readonly rows: number;
   readonly cols: number;
   /** Column-major: element (i, j) is data[i + j * rows]. */
-  readonly data: Float32Array;
+  readonly data: T;
 }
 
-export function mat(rows: number, cols: number, data?: Float32Array): Mat {
+export type Mat = DenseMatrix<Float32Array>;
+
+/** A rows×cols matrix on `data` (which must hold exactly rows·cols values), or on `zeros(rows·cols)`. */
+export function denseMatrix<T extends Float32Array | Float64Array>(
+  rows: number, cols: number, data: T | undefined, zeros: (length: number) => T,
+): DenseMatrix<T> {
   if (data && data.length !== rows * cols) {
     throw new Error(`matrix data has ${data.length} values, expected ${rows}×${cols}`);
   }
-  return { rows, cols, data: data ?? new Float32Array(rows * cols) };
+  return { rows, cols, data: data ?? zeros(rows * cols) };
+}
+
+export function mat(rows: number, cols: number, data?: Float32Array): Mat {
+  return denseMatrix(rows, cols, data, (length) => new Float32Array(length));
 }
 
 export function cloneMat(a: Mat): Mat {

@@ -73,26 +73,12 @@ export function gemmNT(a: Mat, b: Mat, c: Mat, beta = 0): void {
   else gemmNTJs(a, b, c, beta);
 }
 
-/**
- * C = beta*C + A·B, with A (n×k), B (k×p), C (n×p), all column-major.
- * The inner loop runs down a column of A and of C (contiguous), the order V8 handles best.
- */
+/** C = beta*C + A·B, with A (n×k), B (k×p), C (n×p), all column-major. */
 export function gemmJs(a: Mat, b: Mat, c: Mat, beta = 0): void {
   const n = a.rows, k = a.cols, p = b.cols;
   if (b.rows !== k || c.rows !== n || c.cols !== p) throw new Error('gemm: shape mismatch');
-  const A = a.data, B = b.data, C = c.data;
-  if (beta === 0) C.fill(0, 0, n * p);
-  else if (beta !== 1) for (let i = 0; i < n * p; i++) C[i] *= beta;
-  for (let j = 0; j < p; j++) {
-    const cj = j * n;
-    const bj = j * k;
-    for (let l = 0; l < k; l++) {
-      const s = B[bj + l];
-      if (s === 0) continue;
-      const al = l * n;
-      for (let i = 0; i < n; i++) C[cj + i] += A[al + i] * s;
-    }
-  }
+  scaleC(c.data, n * p, beta);
+  addScaledColumns(a.data, b.data, c.data, n, k, p, false);
 }
 
 /** C = beta*C + Aᵀ·B, with A (k×n), B (k×p), C (n×p): dot products of contiguous columns. */
@@ -116,17 +102,32 @@ export function gemmTNJs(a: Mat, b: Mat, c: Mat, beta = 0): void {
 export function gemmNTJs(a: Mat, b: Mat, c: Mat, beta = 0): void {
   const n = a.rows, p = a.cols, k = b.rows;
   if (b.cols !== p || c.rows !== n || c.cols !== k) throw new Error('gemmNT: shape mismatch');
-  const A = a.data, B = b.data, C = c.data;
-  if (beta === 0) C.fill(0, 0, n * k);
-  else if (beta !== 1) for (let i = 0; i < n * k; i++) C[i] *= beta;
+  scaleC(c.data, n * k, beta);
+  addScaledColumns(a.data, b.data, c.data, n, k, p, true);
+}
+
+/** C ← beta·C over its first len values; beta = 0 clears C without reading it. */
+function scaleC(C: Float32Array, len: number, beta: number): void {
+  if (beta === 0) C.fill(0, 0, len);
+  else if (beta !== 1) for (let i = 0; i < len; i++) C[i] *= beta;
+}
+
+/**
+ * For every element B[l, j] of B (k×p) in storage order, one column of C += B[l, j] × one column of
+ * A (columns of n values): C[:, j] += A[:, l] B[l, j] (C += A·B), or with `transposed`
+ * C[:, l] += A[:, j] B[l, j] (C += A·Bᵀ). The inner loop runs down a column of A and of C
+ * (contiguous), the order V8 handles best; zeros of B are skipped.
+ */
+function addScaledColumns(
+  A: Float32Array, B: Float32Array, C: Float32Array, n: number, k: number, p: number, transposed: boolean,
+): void {
   for (let j = 0; j < p; j++) {
-    const aj = j * n;
     const bj = j * k;
     for (let l = 0; l < k; l++) {
       const s = B[bj + l];
       if (s === 0) continue;
-      const cl = l * n;
-      for (let i = 0; i < n; i++) C[cl + i] += A[aj + i] * s;
+      const c0 = (transposed ? l : j) * n, a0 = (transposed ? j : l) * n;
+      for (let i = 0; i < n; i++) C[c0 + i] += A[a0 + i] * s;
     }
   }
 }

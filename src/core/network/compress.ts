@@ -11,7 +11,7 @@
  */
 import { mat, type Mat } from '../linalg/matrix.ts';
 import type { Model } from '../model/model.ts';
-import { svdTop } from '../linalg/svd.ts';
+import { svdTop } from '../linalg/svd/top.ts';
 
 /** Best rank-r approximation A ≈ P·Q (P: rows × r, Q: r × cols), balanced: P = U√Σ, Q = √Σ Vᵀ. */
 export function lowRankFactors(a: Mat, r: number): { P: Mat; Q: Mat; kept: number } {

@@ -12,10 +12,11 @@
  *     U ← U ⊙ (X Sᵀ) / ((U S + O) Sᵀ + λ* U)
  *     O ← O ⊙ X / (U S + O + λ)
  *
- * The U rule is the split form of DESIGN.md: the paper's eq. (10) with Y = X − O can turn U
- * negative where O > X; this one has the same fixed points and keeps U ≥ 0. A small ε = 1e-12 is
- * added to numerator and denominator alike: S ⊙ (b⁺ + ε)/(D + ε) is still the exact minimiser of a
- * (slightly larger) majoriser, so the descent guarantee survives it, and 0/0 cannot happen.
+ * The U rule is the split form of the paper's eq. (10) (README, Decisions worth knowing): eq. (10)
+ * with Y = X − O can turn U negative where O > X; this one has the same fixed points and keeps
+ * U ≥ 0. A small ε = 1e-12 is added to numerator and denominator alike: S ⊙ (b⁺ + ε)/(D + ε) is
+ * still the exact minimiser of a (slightly larger) majoriser, so the descent guarantee survives
+ * it, and 0/0 cannot happen.
  *
  * Each rule is a few dense products (UᵀX, UᵀO, X Sᵀ, (U S + O) Sᵀ, U S: about 6mqn multiply-adds
  * per iteration) through matrix.ts, which runs them as WebAssembly SIMD kernels: 500 iterations on

@@ -20,7 +20,7 @@
  *
  * One difference from the MATLAB code, on purpose: there the SVD is PROPACK's partial `lansvd` with a
  * predicted rank sv, and whenever all sv computed singular values exceed 1/μ the update of L is
- * truncated to sv terms for that iteration. Here every SVT is exact (see svd.ts), so the iterates are
+ * truncated to sv terms for that iteration. Here every SVT is exact (see ./svt.ts), so the iterates are
  * those of the algorithm as published. Everything runs in Float64: the stopping test asks for a
  * residual of 1e-7 relative, which Float32 storage of L and S cannot represent reliably.
  *
@@ -29,7 +29,9 @@
  */
 import { binaryMask as binaryMaskInto } from '../../core/signal/masks.ts';
 import { mat, type Mat } from '../../core/linalg/matrix.ts';
-import { createSvtState, mat64, spectralNorm, svtInto } from '../../core/linalg/svd.ts';
+import { spectralNorm } from '../../core/linalg/svd/lanczos.ts';
+import { mat64 } from '../../core/linalg/svd/mat64.ts';
+import { createSvtState, svtInto } from './svt.ts';
 
 export interface RpcaAdmmOptions {
   /** Weight of ‖S‖₁; default 1/√max(m, n). */

@@ -32,11 +32,14 @@
  *
  *     λ* = √(2 max(m, n)) σ,   λ = √2 σ,   σ = 0.3,
  *
- * in the units of DESIGN.md (unit-variance white noise has E|X|² ≈ 1 per bin). Pass `lambda` and
- * `lambdaStar` to try the literal reading.
+ * in the units of the models' magnitudes (src/core/signal/stft.ts: unit-variance white noise has
+ * E|X|² ≈ 1 per bin). Pass `lambda` and `lambdaStar` to try the literal reading.
  */
 import { mat, type Mat } from '../../core/linalg/matrix.ts';
-import { createSvtState, mat64, singularValues, spectralNorm, svtInto } from '../../core/linalg/svd.ts';
+import { spectralNorm } from '../../core/linalg/svd/lanczos.ts';
+import { mat64 } from '../../core/linalg/svd/mat64.ts';
+import { singularValues } from '../../core/linalg/svd/top.ts';
+import { createSvtState, svtInto } from './svt.ts';
 import type { RpcaResult } from './rpca-admm.ts';
 
 export interface RpcaProximalOptions {
