@@ -1,17 +1,14 @@
 /**
- * GMAC/s of the JS products (src/core/matrix.ts) against the WebAssembly SIMD ones (src/wasm/gemm.ts,
- * copies in and out of wasm memory included), single-threaded.
+ * GMAC/s of the plain JS products (src/core/linalg/matrix.ts) against the WebAssembly SIMD ones
+ * (src/core/linalg/gemm-wasm.ts, copies in and out of wasm memory included), single-threaded.
  *
  *   npm run bench:gemm -- [seconds per measurement, default 0.4]
  *
- * A shape M×K×N is C (M×N) with inner dimension K:
- *   NN: A M×K, B K×N     TN: A K×M, B K×N     NT: A M×K, B N×K
+ * Shapes and operands as in ./gemm-operands.ts.
  */
-import { gemm, gemmNT, gemmTN, mat, type Mat } from '../src/core/linalg/matrix.ts';
 import * as wasm from '../src/core/linalg/gemm-wasm.ts';
-
-type Kernel = (a: Mat, b: Mat, c: Mat, beta?: number) => void;
-type Variant = 'NN' | 'TN' | 'NT';
+import type { Mat } from '../src/core/linalg/matrix.ts';
+import { gemmOperands, jsKernels, randomMatrices, simdKernels, type Kernel, type Variant } from './gemm-operands.ts';
 
 const seconds = Number(process.argv[2] ?? 0.4);
 
@@ -25,22 +22,7 @@ const shapes: { m: number; k: number; n: number; variants: Variant[]; note?: str
   { m: 533, k: 533, n: 16, variants: ['NN', 'TN'], note: 'small batch' },
 ];
 
-let seed = 12345;
-function random(rows: number, cols: number): Mat {
-  const a = mat(rows, cols);
-  for (let i = 0; i < a.data.length; i++) {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    a.data[i] = seed / 2 ** 31 - 1;
-  }
-  return a;
-}
-
-function operands(v: Variant, m: number, k: number, n: number): [Mat, Mat, Mat] {
-  const c = random(m, n);
-  if (v === 'NN') return [random(m, k), random(k, n), c];
-  if (v === 'TN') return [random(k, m), random(k, n), c];
-  return [random(m, k), random(n, k), c];
-}
+const random = randomMatrices(12345);
 
 /** MAC/s of f on these operands: repeated until `seconds` have passed, best of three rounds. */
 function measure(f: Kernel, a: Mat, b: Mat, c: Mat, macs: number): number {
@@ -64,17 +46,15 @@ if (!wasm.wasmSimdAvailable()) {
   console.error('WebAssembly SIMD is not available here');
   process.exit(1);
 }
-const js: Record<Variant, Kernel> = { NN: gemm, TN: gemmTN, NT: gemmNT };
-const simd: Record<Variant, Kernel> = { NN: wasm.gemm, TN: wasm.gemmTN, NT: wasm.gemmNT };
 
 console.log(`node ${process.version}, ${seconds} s per measurement; GMAC/s, single thread`);
 console.log('shape M×K×N        op   JS GMAC/s  WASM GMAC/s  speed-up');
 for (const { m, k, n, variants, note } of shapes) {
   for (const v of variants) {
-    const [a, b, c] = operands(v, m, k, n);
+    const [a, b, c] = gemmOperands(random, v, m, k, n);
     const macs = m * k * n;
-    const tj = measure(js[v], a, b, c, macs) / 1e9;
-    const tw = measure(simd[v], a, b, c, macs) / 1e9;
+    const tj = measure(jsKernels[v], a, b, c, macs) / 1e9;
+    const tw = measure(simdKernels[v], a, b, c, macs) / 1e9;
     const shape = `${m}×${k}×${n}`.padEnd(18);
     console.log(
       `${shape} ${v}  ${tj.toFixed(2).padStart(9)}  ${tw.toFixed(2).padStart(11)}  ${(tw / tj).toFixed(1).padStart(7)}×` +

@@ -51,23 +51,14 @@ describe('ProcessTimer', () => {
     call(3000, 2, 5.5); // two frames in one call, over the deadline
     const t = timer.snapshot(48000);
     expect(t.clock.kind).toBe('shared');
-    expect(t.calls).toBe(100);
-    expect(t.frames).toBe(11);
-    expect(t.frameCalls).toBe(10);
-    expect(t.call.medianUs).toBe(20);
-    expect(t.call.worstUs).toBe(3000);
-    expect(t.call.worstAt).toBe(5.5);
-    expect(t.call.worstFrames).toBe(2);
+    expect(t).toMatchObject({ calls: 100, frames: 11, frameCalls: 10 });
+    expect(t.call).toMatchObject({ medianUs: 20, worstUs: 3000, worstAt: 5.5, worstFrames: 2 });
     expect(t.call.longest).toEqual([
       { us: 3000, at: 5.5, frames: 2 },
       ...[0, 1, 2, 3].map((i) => ({ us: 220, at: 1 + i * 0.003, frames: 1 })), // ties keep the earliest
     ]);
-    expect(t.overDeadline).toBe(1);
-    expect(t.overHalfDeadline).toBe(1);
-    expect(t.frame.medianUs).toBe(220);
-    expect(t.frame.worstUs).toBe(1500);
-    expect(t.frame.worstAt).toBe(5.5);
-    expect(t.frame.p99Us).toBe(1500);
+    expect(t).toMatchObject({ overDeadline: 1, overHalfDeadline: 1 });
+    expect(t.frame).toMatchObject({ medianUs: 220, worstUs: 1500, worstAt: 5.5, p99Us: 1500 });
     expect(t.cpuSeconds).toBeCloseTo((90 * 20 + 9 * 220 + 3000) / 1e6, 12);
     expect(t.frame.meanUs).toBeCloseTo((90 * 20 + 9 * 220 + 3000) / 11, 9);
     expect(t.call.idleMeanUs).toBe(20);

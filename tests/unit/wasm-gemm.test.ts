@@ -3,37 +3,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { colRange, gemmJs as gemm, gemmNTJs as gemmNT, gemmTNJs as gemmTN, mat, type Mat } from '../../src/core/linalg/matrix.ts';
+import { colRange, mat, type Mat } from '../../src/core/linalg/matrix.ts';
 import * as wasm from '../../src/core/linalg/gemm-wasm.ts';
+import { gemmOperands, jsKernels as js, randomMatrices, simdKernels as simd, type Variant } from '../../scripts/gemm-operands.ts';
 import { refuseWebAssembly } from './support.ts';
 
-type Kernel = (a: Mat, b: Mat, c: Mat, beta?: number) => void;
-type Variant = 'NN' | 'TN' | 'NT';
-
 const root = resolve(import.meta.dirname, '../..');
-const js: Record<Variant, Kernel> = { NN: gemm, TN: gemmTN, NT: gemmNT };
-const simd: Record<Variant, Kernel> = { NN: wasm.gemm, TN: wasm.gemmTN, NT: wasm.gemmNT };
-
-let seed = 1;
-function random(rows: number, cols: number): Mat {
-  const a = mat(rows, cols);
-  for (let i = 0; i < a.data.length; i++) {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    a.data[i] = seed / 2 ** 31 - 1;
-  }
-  return a;
-}
+const random = randomMatrices(1);
 
 const copy = (a: Mat): Mat => mat(a.rows, a.cols, a.data.slice());
 const abs = (a: Mat): Mat => mat(a.rows, a.cols, a.data.map(Math.abs));
 
 /** Operands of C (m×n) = beta·C + op(A)·op(B) with inner dimension k. */
-function operands(v: Variant, m: number, k: number, n: number): [Mat, Mat, Mat] {
-  const c = random(m, n);
-  if (v === 'NN') return [random(m, k), random(k, n), c];
-  if (v === 'TN') return [random(k, m), random(k, n), c];
-  return [random(m, k), random(n, k), c];
-}
+const operands = (v: Variant, m: number, k: number, n: number): [Mat, Mat, Mat] => gemmOperands(random, v, m, k, n);
 
 /**
  * Runs both versions from the same C and checks every entry to 1e-5 relative to its magnitude
