@@ -24,20 +24,23 @@ export class MicrophoneCard {
       return;
     }
     if (!(await page.resumeContext())) return;
-    if (page.player?.state === 'playing') {
-      page.player.pause();
-      page.updateTransport();
-    }
     const btn = this.ui.button;
     btn.disabled = true;
     page.setStatus('Asking for the microphone…');
     try {
       this.mic = await Microphone.open(ctx, engine.input);
+      // The song stops only once the microphone has come: a refusal leaves it as it was.
+      if (page.player?.state === 'playing') {
+        page.player.pause();
+        page.updateTransport();
+      }
       engine.separator.reset();
       btn.setAttribute('aria-pressed', 'true');
       this.ui.status.textContent = `Listening to ${this.mic.label || 'the microphone'} at ${khz(ctx.sampleRate)}: echo cancellation, noise suppression and auto gain off.`;
     } catch (e) {
-      page.alert('error', e instanceof MicrophoneError ? e.message : `The microphone could not be opened: ${(e as Error).message}`);
+      const text = e instanceof MicrophoneError ? e.message : `The microphone could not be opened: ${(e as Error).message}`;
+      page.alert('error', text);
+      this.ui.status.textContent = text;
     } finally {
       btn.disabled = false;
       page.refreshStatus();
