@@ -1,7 +1,8 @@
 /**
  * The Song card: what is loaded (title, length, rate, the demo's credits, the note about rates)
  * and the ways to load a song: Open file, Demo song (and dropping a file: drop.ts). On failure the
- * song already loaded stays.
+ * song already loaded stays; of loads that overlap (a slow demo download, a long file), the newest
+ * choice wins.
  */
 import { decodeSong, DecodeError, type Song } from '../io/decode.ts';
 import { clock, khz } from './format.ts';
@@ -15,6 +16,14 @@ export class SongCard {
     title: 'p#song-title', meta: 'p#song-meta', credits: 'p#song-credits', rateNote: 'p#rate-note',
     openFile: 'button#open-file', fileInput: 'input#file-input', loadDemo: 'button#load-demo',
   });
+
+  /**
+   * How many songs the person has chosen (the demo at start-up counts as a choice): a load that
+   * ends after a newer choice is dropped.
+   */
+  private choices = 0;
+  /** The demo's download and decoding, while it runs. */
+  private demoLoading: Promise<{ song: Song; info: DemoInfo }> | null = null;
 
   constructor(private readonly page: Page) {
     const ui = this.ui;
@@ -31,18 +40,20 @@ export class SongCard {
     };
   }
 
+  /**
+   * Makes the demo the song. A download already running (start-up's, or an earlier click's) is
+   * shared, not repeated; if the person chose another song meanwhile, that one stays.
+   */
   async loadDemo(): Promise<void> {
     const page = this.page, ctx = page.ctx;
     if (!ctx) return;
+    const choice = ++this.choices;
     try {
-      const r = await fetch(`${BASE}demo/demo.json`);
-      if (!r.ok) throw new Error(`demo.json: HTTP ${r.status}`);
-      const info = (await r.json()) as DemoInfo;
-      const audio = await fetch(`${BASE}demo/${info.file}`);
-      if (!audio.ok) throw new Error(`${info.file}: HTTP ${audio.status}`);
-      const song = await decodeSong(ctx, await audio.arrayBuffer(), info.file, info.title);
-      page.setSong(song, info);
+      this.demoLoading ??= fetchDemo(ctx).finally(() => (this.demoLoading = null));
+      const { song, info } = await this.demoLoading;
+      if (choice === this.choices) page.setSong(song, info);
     } catch (e) {
+      if (choice !== this.choices) return; // the person has moved on: the demo is not awaited
       page.alert('warning', `The demo song could not be loaded (${(e as Error).message}). Open a song of your own.`);
       if (!page.song) this.ui.title.textContent = 'No song loaded';
     }
@@ -55,12 +66,14 @@ export class SongCard {
       page.alert('error', 'Audio is not available in this browser, so no song can be opened.');
       return;
     }
+    const choice = ++this.choices;
     page.setStatus(`Opening “${file.name}”…`);
     try {
       const song = await decodeSong(ctx, await file.arrayBuffer(), file.name);
-      page.setSong(song, null);
+      if (choice === this.choices) page.setSong(song, null);
       page.refreshStatus();
     } catch (e) {
+      // Said even if another song was chosen meanwhile: the person picked this file.
       const kept = page.song ? ` “${page.song.title}” is still loaded.` : '';
       const text = e instanceof DecodeError ? e.message : `“${file.name}” could not be opened: ${(e as Error).message}.`;
       page.alert('error', `${text}${kept}`);
@@ -103,4 +116,14 @@ export class SongCard {
     note.textContent = parts.join(' ');
     note.hidden = parts.length === 0;
   }
+}
+
+/** Downloads and decodes the demo song (public/demo). */
+async function fetchDemo(ctx: BaseAudioContext): Promise<{ song: Song; info: DemoInfo }> {
+  const r = await fetch(`${BASE}demo/demo.json`);
+  if (!r.ok) throw new Error(`demo.json: HTTP ${r.status}`);
+  const info = (await r.json()) as DemoInfo;
+  const audio = await fetch(`${BASE}demo/${info.file}`);
+  if (!audio.ok) throw new Error(`${info.file}: HTTP ${audio.status}`);
+  return { song: await decodeSong(ctx, await audio.arrayBuffer(), info.file, info.title), info };
 }

@@ -106,6 +106,13 @@ export async function readDownloads(downloads: Download[], dir: string): Promise
   return saved;
 }
 
+/** The page's downloads from now on, in the order they start (for readDownloads). */
+export function collectDownloads(page: Page): Download[] {
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  return downloads;
+}
+
 /** Runs the project's CLI (`npm run separate`) with MODEL_PATH on a WAV; returns its voice and accompaniment. */
 export function runCli(input: string, outDir: string): { voice: Audio; accomp: Audio } {
   execFileSync('npx', ['tsx', 'src/cli/separate.ts', '--quiet', '--model', MODEL_PATH, '--out', outDir, input], { cwd: repoRoot, stdio: 'pipe' });
@@ -235,4 +242,20 @@ export async function serveCandidateModel(page: Page): Promise<void> {
   };
   await page.route('**/models/default.nnrnmf', (r) => r.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
   await page.route('**/models/manifest.json', (r) => r.fulfill({ json: manifest }));
+}
+
+/** A song of one's own: the rock stems' mix, repeated to `seconds`, as a 16-bit WAV <dir>/<name>.wav. */
+export function ownSongFile(dir: string, name: string, seconds = 8): string {
+  const s = loadStems('music_delta_80s_rock');
+  const g = headroom(s.voice, s.accomp);
+  const mix = new Float32Array(Math.round(seconds * s.sampleRate));
+  for (let i = 0; i < mix.length; i++) mix[i] = g * (s.voice[i % s.voice.length] + s.accomp[i % s.voice.length]);
+  return writeWav16(join(dir, `${name}.wav`), { sampleRate: s.sampleRate, channels: [mix] });
+}
+
+/** Opens a file with the page's Open file button, as a person does. */
+export async function openSongFile(page: Page, path: string): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Open file', exact: true }).click();
+  await (await chooser).setFiles(path);
 }
