@@ -23,10 +23,20 @@ export class ExportCard {
     this.ui.cancel.onclick = () => this.job?.cancel();
   }
 
-  /** A new song: it can be exported (once a running export is over); the old links go. */
+  /** The card's words before any export (index.html's), said again when a new song comes. */
+  private readonly idleText = this.ui.status.textContent ?? '';
+
+  /**
+   * A new song: it can be exported (once a running export is over, which goes on with its own
+   * song); the finished export's links and words go.
+   */
   songLoaded(): void {
-    this.ui.button.disabled = this.job !== null;
-    this.ui.links.hidden = true;
+    const ui = this.ui;
+    ui.button.disabled = this.job !== null;
+    if (this.job) return;
+    ui.links.hidden = true;
+    ui.progress.hidden = true;
+    ui.status.textContent = this.idleText;
   }
 
   async start(): Promise<void> {
@@ -65,11 +75,14 @@ export class ExportCard {
       const links = ([[r.voice, r.voiceName, 'voice'], [r.accomp, r.accompName, 'accompaniment']] as const).map(([blob, name, what]) => {
         const url = URL.createObjectURL(blob);
         this.urls.push(url);
-        return Object.assign(document.createElement('a'), { href: url, download: name, textContent: `${name} (${megabytes(blob.size)})`, title: `Download the ${what}` });
+        return Object.assign(document.createElement('a'), { href: url, download: name, textContent: `${name} (${megabytes(blob.size)})`, title: `Download the ${what} of “${song.title}”` });
       });
       ui.links.replaceChildren(...links);
       ui.links.hidden = false;
-      ui.status.textContent = `Exported in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time). If the downloads did not start, use the links:`;
+      // The export finishes with the song it started with, even if another was opened meanwhile: its
+      // files and this message name that song, and the one loaded now is said to be another.
+      const now = page.song && page.song !== song ? ` “${page.song.title}” is loaded now: press Export to separate it.` : '';
+      ui.status.textContent = `Exported “${song.title}” in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time).${now} If the downloads did not start, use the links:`;
       ui.status.dataset.speed = String(r.speed);
       ui.mode.textContent = `Ran on the ${r.fallback ? 'CPU' : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
       ui.mode.dataset.ran = r.ran;
