@@ -11,7 +11,9 @@
  *   unsupervised U ← U ⊙ X Sᵀ / ((U S + O) Sᵀ + λ* U)        (the split form of eq. 10)
  * and for RPCA a gradient step on U.
  *
- * The best parameters on the validation frames are kept (early stopping).
+ * The best parameters on the validation frames are kept (early stopping). Here: the optimiser, tied
+ * layers, the dictionary update and the loop; the network's forward and backward passes are in
+ * ./trainable*.ts, the losses in ./train-loss.ts.
  */
 import { colRange, gemm, gemmNT, mat, type Mat } from '../linalg/matrix.ts';
 import { perLayerArrays, type Model } from '../model/model.ts';
