@@ -14,13 +14,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../src/cli/paths.ts';
-import { LevelTracker } from '../src/core/signal/level.ts';
 import { decodeModel, type Model } from '../src/core/model/model.ts';
 import { algorithm1Model, createEncoder } from '../src/core/network/encoders.ts';
 import { Random } from '../src/core/linalg/random.ts';
 import { resampleSignal, Resampler } from '../src/core/signal/resample.ts';
+import { PlainFramePath, type FramePath } from '../src/core/separate/frame-path.ts';
 import { Separator } from '../src/core/separate/separator.ts';
-import { OverlapAdd, StftKernel } from '../src/core/signal/stft.ts';
+import { StftKernel } from '../src/core/signal/stft.ts';
 import { decodeWav } from '../src/io/wav.ts';
 import { WasmArena } from '../src/core/wasm/loader.ts';
 import { WasmStft } from '../src/core/signal/stft-wasm.ts';
@@ -69,7 +69,7 @@ function worklet(rate: number, fast: boolean): number {
       sep.process(inV, v, ac, q);
     }
   });
-  return (s * 1000) / sep.stats.frames;
+  return (s * 1000) / sep.counters.frames;
 }
 
 // Real network inputs: what the separator fed the network, frame by frame.
@@ -109,43 +109,24 @@ function resamplerMs(rate: number, fast: boolean): number {
   return (s * 1000) / n;
 }
 
-/** The frame's signal path without the network, stereo: window, FFT, level, magnitudes, mask, inverse FFT, OLA. */
+/** The frame path without the network, stereo: window, FFT, level, magnitudes, soft mask, masking, inverse FFT, OLA. */
 function dspMs(fast: boolean): number {
-  const N = 1024, H = 256, m = 513, reps = 4000;
+  const N = 1024, H = 256, reps = 4000;
   const kernel = new StftKernel({ fftSize: N, hop: H });
+  const settings = { sampleRate: 16000, levelTau: 4, maskPower: 2 }; // 62.5 frames/s
+  const arena = fast ? WasmArena.create()! : null;
+  const path: FramePath = arena ? WasmStft.create(arena, kernel, 2, settings)! : new PlainFramePath(kernel, 2, settings);
+  arena?.commit();
+  path.voice.fill(1);
+  path.accomp.fill(1); // mask 0.5
   const x = inputs[16000];
-  if (fast) {
-    const arena = WasmArena.create()!;
-    const dsp = WasmStft.create(arena, kernel.analysis, kernel.synthesis, H, 2, 4, 62.5)!;
-    arena.commit();
-    dsp.mask.fill(0.5);
-    return (cpu(() => {
-      for (let r = 0; r < reps; r++) {
-        const at = (r * H) % (x[0].length - N);
-        dsp.frames[0].set(x[0].subarray(at, at + N));
-        dsp.frames[1].set(x[1].subarray(at, at + N));
-        dsp.analyze();
-        dsp.synthesize();
-      }
-    }) * 1000) / reps;
-  }
-  const fft = kernel.fft, w = kernel.analysis, ola = [new OverlapAdd(kernel), new OverlapAdd(kernel)];
-  const win = [new Float64Array(N), new Float64Array(N)], t = [new Float64Array(N), new Float64Array(N)];
-  const re = [new Float32Array(m), new Float32Array(m)], im = [new Float32Array(m), new Float32Array(m)];
-  const mag = new Float32Array(m), mask = new Float32Array(m).fill(0.5), out = [new Float32Array(H), new Float32Array(H)];
-  const level = new LevelTracker(4, 62.5);
   return (cpu(() => {
     for (let r = 0; r < reps; r++) {
       const at = (r * H) % (x[0].length - N);
-      for (let c = 0; c < 2; c++) for (let i = 0; i < N; i++) win[c][i] = x[c][at + i] * w[i];
-      let power = 0;
-      for (let i = 0; i < N; i++) power += (0.5 * (win[0][i] + win[1][i])) ** 2;
-      fft.forwardPair(win[0], win[1], re[0], im[0], re[1], im[1]);
-      const g = level.gain(power / 384);
-      for (let i = 0; i < m; i++) mag[i] = Math.sqrt((0.5 * (re[0][i] + re[1][i])) ** 2 + (0.5 * (im[0][i] + im[1][i])) ** 2) * g;
-      for (let c = 0; c < 2; c++) for (let i = 0; i < m; i++) { re[c][i] *= mask[i]; im[c][i] *= mask[i]; }
-      fft.inversePair(re[0], im[0], re[1], im[1], t[0], t[1]);
-      for (let c = 0; c < 2; c++) ola[c].add(t[c], out[c]);
+      for (let c = 0; c < 2; c++) path.frames[c].set(x[c].subarray(at, at + N));
+      path.analyze();
+      path.softMask();
+      path.synthesize();
     }
   }) * 1000) / reps;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Compiles the AssemblyScript modules in wasm/assembly and writes each into src/wasm as a TypeScript
- * module holding the wasm bytes as a base64 string, so the same import works in Node, on the page
- * and in the AudioWorklet (no fetch, no fs):
+ * Compiles the AssemblyScript modules in wasm/assembly and writes each into src/core/wasm as a
+ * TypeScript module holding the wasm bytes as a base64 string, so the same import works in Node, on
+ * the page and in the AudioWorklet (no fetch, no fs):
  *
  *   kernels   wasm/assembly/gemm.ts      → src/core/wasm/kernels.wasm.ts   (dense products, training)
  *   encoder   wasm/assembly/encoder.ts   → src/core/wasm/encoder.wasm.ts   (structured encoder, per frame)
@@ -16,9 +16,15 @@
  *   node wasm/build.mjs --outdir DIR             writes all of them into DIR instead (same file names)
  *   node wasm/build.mjs [--module NAME] --raw FILE   also writes the raw .wasm (for inspection)
  *
+ * The kernels share wasm/assembly/common.ts; the encoder and stft kernels read descriptor tables
+ * whose slots src/core/wasm/{encoder,stft}-slots.ts declare for both languages (the TypeScript side
+ * imports the same files).
+ *
  * The output depends only on the sources and the compiler version: rebuilding gives the same bytes.
  * Modules are kept small (under 4 KB each where possible): some Chromium builds refuse synchronous
- * compilation of larger ones on a page's main thread.
+ * compilation of larger ones on a page's main thread. The encoder and stft modules are about 5 KB
+ * (stft: 1.5 KB of it is Mathf.pow, for a soft mask of any power); a page compiles them with
+ * loadFastPaths() (src/core/separate/separator.ts) before building a separator there.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -55,10 +61,12 @@ export async function compileKernels(module = 'kernels') {
   let binary = null;
   const stderr = [];
   const result = await asc.main([entry, ...ASC_FLAGS, ...(spec.flags ?? []), '--outFile', 'kernels.wasm'], {
+    // Paths are relative to wasm/assembly, where the entry is: the kernels import helpers there
+    // (./common) and the descriptor layouts they share with the TypeScript side from src/core/wasm.
     readFile: async (name, baseDir) => {
       if (name === entry && (baseDir === '.' || baseDir === '')) return source;
       try {
-        return await readFile(resolve(baseDir, name), 'utf8');
+        return await readFile(resolve(here, 'assembly', baseDir, name), 'utf8');
       } catch {
         return null;
       }

@@ -62,7 +62,7 @@ function workletPath(model: Model, rate: number, input: Float32Array[]): { rtf: 
       sep.process(inViews, voice, accomp, q);
     }
   });
-  return { rtf: n / rate / seconds, msPerFrame: (seconds * 1000) / sep.stats.frames };
+  return { rtf: n / rate / seconds, msPerFrame: (seconds * 1000) / sep.counters.frames };
 }
 
 function main(argv: string[]): void {

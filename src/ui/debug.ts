@@ -25,7 +25,7 @@ import { bufferOf } from '../io/decode.ts';
 import { DEFAULT_MIX, Engine, type Mix } from '../audio/engine.ts';
 import { loadRecorderModule } from '../audio/worklets.ts';
 import { decodeModel } from '../core/model/model.ts';
-import { Separator } from '../core/separate/separator.ts';
+import { separatorLatency } from '../core/separate/latency.ts';
 import type { App } from './app.ts';
 import { attachClock, startClock, type ClockMode, type TimingClock } from '../bench/clock.ts';
 import type { ClockInfo, SeparatorStats, ToSeparator } from '../../worklet/protocol.ts';
@@ -104,7 +104,7 @@ async function renderOffline(app: App, channels: Float32Array[], sampleRate: num
   if (channels.length < 1 || channels.length > 2) throw new Error('renderOffline takes one or two channels');
   const n = channels[0].length;
   // The offline context's length is fixed up front: the latency, from the same core the worklet runs.
-  const latency = new Separator(decodeModel(app.model.bytes), sampleRate, 2).latency;
+  const latency = separatorLatency(decodeModel(app.model.bytes).header, sampleRate);
   const ctx = new OfflineAudioContext({ numberOfChannels: 6, length: n + latency, sampleRate });
   const engine = await Engine.create(ctx, null);
   const ready = await engine.separator.setModel(app.model.bytes.slice(0));

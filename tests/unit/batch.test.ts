@@ -1,9 +1,9 @@
 /**
- * The batch separation (src/core/batch.ts: the network on many frames at once through the matrix
- * products, what export and the GPU use) against the streaming separator it stands in for, on real
- * audio: the same voice and accompaniment to within 1e-5 of the signal's scale, for the shipped
- * structured model and a dense one, mono and stereo, at the model's rate and at 44.1 kHz; and the
- * gpu.js kernels (its CPU backend, which runs in Node) through the MatrixBackend seam.
+ * The batch separation (src/core/separate/batch.ts: the network on many frames at once through the
+ * matrix products, what export and the GPU use) against the streaming separator it stands in for,
+ * on real audio: the same voice and accompaniment to within 1e-5 of the signal's scale, for the
+ * shipped structured model and a dense one, mono and stereo, at the model's rate and at 44.1 kHz;
+ * and the gpu.js kernels (its CPU backend, which runs in Node) through the MatrixBackend seam.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -7,6 +7,7 @@ import { mat } from '../../src/core/linalg/matrix.ts';
 import type { Model } from '../../src/core/model/model.ts';
 import { algorithm1Model } from '../../src/core/network/encoders.ts';
 import { Random } from '../../src/core/linalg/random.ts';
+import { separatorLatency } from '../../src/core/separate/latency.ts';
 import { separateChannels, Separator } from '../../src/core/separate/separator.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 import { runBlocks } from './support.ts';
@@ -33,7 +34,7 @@ describe('Separator (the real-time path)', () => {
     let checked = 0;
     for (let j = 0; j < 300; j++) {
       sep.process([mixture.subarray(j * 256, (j + 1) * 256)], out, out2, 256);
-      expect(sep.stats.frames).toBe(j + 1);
+      expect(sep.counters.frames).toBe(j + 1);
       for (let i = 0; i < 513; i++) {
         const want = ref.x.data[j * 513 + i];
         expect(Math.abs(sep.networkInput[i] - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, want));
@@ -80,7 +81,7 @@ describe('Separator (the real-time path)', () => {
     x[2000] = Infinity;
     const v = new Float32Array(4000), a = new Float32Array(4000);
     expect(() => sep.process([x], [v], [a], 4000)).not.toThrow();
-    expect(sep.stats.badSamples).toBe(2);
+    expect(sep.counters.badSamples).toBe(2);
     expect(v.every(Number.isFinite) && a.every(Number.isFinite)).toBe(true);
   });
 
@@ -89,5 +90,12 @@ describe('Separator (the real-time path)', () => {
     const l = new Separator(m, 44100, 2).latency / 44100;
     expect(l).toBeGreaterThan(0.06);
     expect(l).toBeLessThan(0.075);
+  });
+
+  it('separatorLatency (no separator built) is the latency a separator reports, at any rate', () => {
+    for (const rate of [8000, 16000, 22050, 44056, 44100, 48000, 96000]) {
+      expect(separatorLatency(m.header, rate), `${rate} Hz`).toBe(new Separator(m, rate, 2).latency);
+    }
+    expect(() => separatorLatency(m.header, 1000)).toThrow(/unsupported sample rate/);
   });
 });

@@ -1,10 +1,11 @@
 /**
- * The structured NN RNMF / NN RPCA encoder (src/core/network.ts, StructuredEncoder.run) with f32x4
- * SIMD, for src/wasm/encoder.ts. AssemblyScript; compiled by wasm/build.mjs.
+ * The structured NN RNMF / NN RPCA encoder (src/core/network/encoders.ts, StructuredEncoder.run)
+ * with f32x4 SIMD, for src/core/network/encoder-wasm.ts. AssemblyScript; compiled by wasm/build.mjs.
  *
- * The JS side lays the model out in this module's memory once (see src/wasm/encoder.ts for the
- * layout, described by an i32 table at `desc`) and calls run(desc) per frame. Every vector is padded
- * with zeros to a multiple of 4 floats, so every loop here works on whole f32x4 lanes.
+ * The JS side lays the model out in this module's memory once (see src/core/network/encoder-wasm.ts
+ * for the layout, described by an i32 table at `desc` whose slots src/core/wasm/encoder-slots.ts
+ * declares) and calls run(desc) per frame. Every vector is padded with zeros to a multiple of 4
+ * floats, so every loop here works on whole f32x4 lanes.
  *
  * All the products of a frame have the same shape: out[0 .. R) += Σ_j A[:, c_j] · v_j over a list of
  * columns c_j whose coefficient v_j is non-zero (the code and its changes are sparse: thresholding
@@ -17,53 +18,12 @@
  * No allocation, no imports.
  */
 
-// Descriptor slots (i32 each); must match src/wasm/encoder.ts.
-const D_M = 0;
-const D_Q = 1;
-const D_T = 2;
-const D_RW = 3;
-const D_RH = 4;
-const D_NONNEG = 5;
-const D_MP = 6;
-const D_QP = 7;
-const D_RWP = 8;
-const D_RHP = 9;
-const D_X = 10; // input frame (mp)
-const D_VOICE = 11; // o (mp)
-const D_ACCOMP = 12; // U s (mp)
-const D_SV = 13; // b_s (qp) followed by the low-rank code v (max(rwp, rhp))
-const D_BO = 14; // b_o (mp)
-const D_ZS = 15; // z_s (qp)
-const D_ZO = 16; // z_o (mp)
-const D_DS = 17; // d_s (qp)
-const D_TMP = 18; // 4 floats
-const D_OFF = 19; // i32 list (m + q + max(rw, rh) entries)
-const D_VAL = 20; // f32 list (same)
-const D_BIN = 21; // [Ws; Qw] columns (qp + rwp) for each of the m bins
-const D_WO = 22; // wo (mp)
-const D_PW = 23; // Pw columns (mp) × rw
-const D_U = 24; // U columns (mp) × q
-const D_LAYERS = 32; // per layer l: 4 slots from D_LAYERS + 4l
-// per layer: [Hso; Qh] columns (qp + rhp) for the m bins, then [Hss; 0] columns for the q atoms;
-// [Hos | Ph] columns (mp) × (q + rh); hoo (mp); thresholds [t_s (qp); t_o (mp)] (every layer, T of them)
-const L_BS = 0;
-const L_BO = 1;
-const L_HOO = 2;
-const L_T = 3;
+import * as D from '../../src/core/wasm/encoder-slots';
+import { slot, word } from './common';
+export { scratchBase } from './common';
 
 /** List entries summed per pass of a product. */
 const CHUNK: i32 = 64;
-
-/** First byte the JS side may use (64-byte aligned). */
-export function scratchBase(): usize {
-  return (__heap_base + 63) & ~(<usize>63);
-}
-
-// @ts-ignore: decorator
-@inline
-function slot(desc: usize, k: i32): usize {
-  return <usize>load<i32>(desc + (<usize>k << 2));
-}
 
 // @ts-ignore: decorator
 @inline
@@ -305,7 +265,7 @@ function compact(v: usize, count: i32, first: i32, stride: i32, offs: usize, val
   return n;
 }
 
-/** Threshold operator: max(b − t, 0) (rnmf) or soft thresholding (rpca), as in network.ts. */
+/** Threshold operator: max(b − t, 0) (rnmf) or soft thresholding (rpca), as in encoders.ts. */
 // @ts-ignore: decorator
 @inline
 function prox(b: v128, t: v128, nonneg: bool): v128 {
@@ -316,21 +276,21 @@ function prox(b: v128, t: v128, nonneg: bool): v128 {
   return v128.bitselect(up, v128.bitselect(down, z, f32x4.lt(b, f32x4.neg(t))), f32x4.gt(b, t));
 }
 
-/** One frame: x at slot D_X in, o at D_VOICE and U s at D_ACCOMP out. */
+/** One frame: x at slot X in, o at VOICE and U s at ACCOMP out. */
 export function run(desc: usize): void {
-  const m = load<i32>(desc + (D_M << 2));
-  const q = load<i32>(desc + (D_Q << 2));
-  const T = load<i32>(desc + (D_T << 2));
-  const rw = load<i32>(desc + (D_RW << 2));
-  const rh = load<i32>(desc + (D_RH << 2));
-  const nonneg = load<i32>(desc + (D_NONNEG << 2)) != 0;
-  const mp = load<i32>(desc + (D_MP << 2));
-  const qp = load<i32>(desc + (D_QP << 2));
-  const rwp = load<i32>(desc + (D_RWP << 2));
-  const rhp = load<i32>(desc + (D_RHP << 2));
-  const x = slot(desc, D_X), voice = slot(desc, D_VOICE), accomp = slot(desc, D_ACCOMP);
-  const sv = slot(desc, D_SV), bo = slot(desc, D_BO), zs = slot(desc, D_ZS), zo = slot(desc, D_ZO);
-  const ds = slot(desc, D_DS), offs = slot(desc, D_OFF), vals = slot(desc, D_VAL);
+  const m = word(desc, D.M);
+  const q = word(desc, D.Q);
+  const T = word(desc, D.T);
+  const rw = word(desc, D.RW);
+  const rh = word(desc, D.RH);
+  const nonneg = word(desc, D.NONNEG) != 0;
+  const mp = word(desc, D.MP);
+  const qp = word(desc, D.QP);
+  const rwp = word(desc, D.RWP);
+  const rhp = word(desc, D.RHP);
+  const x = slot(desc, D.X), voice = slot(desc, D.VOICE), accomp = slot(desc, D.ACCOMP);
+  const sv = slot(desc, D.SV), bo = slot(desc, D.BO), zs = slot(desc, D.ZS), zo = slot(desc, D.ZO);
+  const ds = slot(desc, D.DS), offs = slot(desc, D.OFF), vals = slot(desc, D.VAL);
   const v = sv + (<usize>qp << 2);
   const mpBytes = mp << 2;
 
@@ -338,31 +298,31 @@ export function run(desc: usize): void {
   const cin = qp + rwp;
   zero(sv, cin);
   let n = compact(x, mp, 0, cin << 2, offs, vals, 0);
-  gemvList(sv, cin, slot(desc, D_BIN), offs, vals, n);
-  const wo = slot(desc, D_WO);
+  gemvList(sv, cin, slot(desc, D.BIN), offs, vals, n);
+  const wo = slot(desc, D.WO);
   for (let i: usize = 0; i < <usize>mpBytes; i += 16) v128.store(bo + i, f32x4.mul(v128.load(wo + i), v128.load(x + i)));
   if (rw > 0) {
     n = compact(v, rwp, 0, mpBytes, offs, vals, 0);
-    gemvList(bo, mp, slot(desc, D_PW), offs, vals, n);
+    gemvList(bo, mp, slot(desc, D.PW), offs, vals, n);
   }
   zero(zs, qp);
   zero(zo, mp);
 
   const cs = qp + rhp;
-  const tmp = slot(desc, D_TMP);
+  const tmp = slot(desc, D.TMP);
   const z4 = f32x4.splat(0);
   for (let l = 0; l < T; l++) {
-    const layer = desc + (<usize>(D_LAYERS + 4 * l) << 2);
-    const ts = <usize>load<i32>(layer + (L_T << 2));
+    const layer = desc + (<usize>(D.LAYERS + D.LAYER_SLOTS * l) << 2);
+    const ts = <usize>load<i32>(layer + (D.L_T << 2));
     const to = ts + (<usize>qp << 2);
     if (l == T - 1) {
       for (let a: usize = 0; a < <usize>(qp << 2); a += 16) v128.store(zs + a, prox(v128.load(sv + a), v128.load(ts + a), nonneg));
       for (let i: usize = 0; i < <usize>mpBytes; i += 16) v128.store(voice + i, prox(v128.load(bo + i), v128.load(to + i), nonneg));
       break;
     }
-    const bsMat = <usize>load<i32>(layer + (L_BS << 2));
-    const boMat = <usize>load<i32>(layer + (L_BO << 2));
-    const hoo = <usize>load<i32>(layer + (L_HOO << 2));
+    const bsMat = <usize>load<i32>(layer + (D.L_BS << 2));
+    const boMat = <usize>load<i32>(layer + (D.L_BO << 2));
+    const hoo = <usize>load<i32>(layer + (D.L_HOO << 2));
     // d_s = y_s − z_s; z_s = y_s.
     for (let a: usize = 0; a < <usize>(qp << 2); a += 16) {
       const y = prox(v128.load(sv + a), v128.load(ts + a), nonneg);
@@ -401,5 +361,5 @@ export function run(desc: usize): void {
   // U s (s = z_s now).
   zero(accomp, mp);
   n = compact(zs, qp, 0, mpBytes, offs, vals, 0);
-  gemvList(accomp, mp, slot(desc, D_U), offs, vals, n);
+  gemvList(accomp, mp, slot(desc, D.U), offs, vals, n);
 }

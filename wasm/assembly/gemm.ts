@@ -1,5 +1,6 @@
 /**
- * f32x4 SIMD matrix kernels for src/wasm/gemm.ts (AssemblyScript; compiled by wasm/build.mjs).
+ * f32x4 SIMD matrix kernels for src/core/linalg/gemm-wasm.ts (AssemblyScript; compiled by
+ * wasm/build.mjs).
  *
  * All matrices are column-major f32, passed as byte addresses in this module's memory:
  *   gemm   C(n×p) = beta·C + A·B,   A n×k, B k×p
@@ -24,10 +25,8 @@ const KC: i32 = 256;
 // Inner-dimension chunk for TN (a multiple of 4).
 const KC_TN: i32 = 512;
 
-/** First byte the JS side may use for its operands (64-byte aligned). */
-export function scratchBase(): usize {
-  return (__heap_base + 63) & ~(<usize>63);
-}
+// The first byte the JS side may use for its operands.
+export { scratchBase } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // helpers

@@ -1,15 +1,12 @@
 /**
- * The polyphase resampler's inner loop (src/core/resample.ts, Resampler.produce) with f32x4 SIMD,
- * for src/core/resample.ts's fast path. AssemblyScript; compiled by wasm/build.mjs.
+ * The polyphase resampler's inner loop (src/core/signal/resample.ts, Resampler.produce) with f32x4
+ * SIMD, for that file's fast path. AssemblyScript; compiled by wasm/build.mjs.
  *
  * The history and the filter table live in this module's memory (the JS side holds Float32Array
  * views of them); each call computes every output the history allows. No allocation, no imports.
  */
 
-/** First byte the JS side may use (64-byte aligned). */
-export function scratchBase(): usize {
-  return (__heap_base + 63) & ~(<usize>63);
-}
+export { scratchBase } from './common';
 
 // @ts-ignore: decorator
 @inline

@@ -1,11 +1,12 @@
 /**
- * The separator's per-frame signal path (src/core/separator.ts, frame()) with f32x4 SIMD, for
- * src/wasm/stft.ts: analysis window, one complex FFT for one or two real channels, their half
- * spectra, the mid magnitudes, the mask, the inverse FFT and the weighted overlap-add.
+ * The separator's per-frame signal path (src/core/separate/frame-path.ts) with f32x4 SIMD, for
+ * src/core/signal/stft-wasm.ts: analysis window, one complex FFT for one or two real channels, their
+ * half spectra, the level, the mid magnitudes, the soft mask, its application, the inverse FFT and
+ * the weighted overlap-add; and the sample path's sanitising and output loops.
  * AssemblyScript; compiled by wasm/build.mjs.
  *
- * The JS side lays out the buffers (an i32 table at `desc`, slots below) and fills the windows,
- * twiddles and bit-reversal table once. No allocation, no imports.
+ * The JS side lays out the buffers (an i32 table at `desc` whose slots src/core/wasm/stft-slots.ts
+ * declares) and fills the windows, twiddles and bit-reversal table once. No allocation, no imports.
  *
  * FFT: radix-2 decimation in frequency on split real/imaginary arrays, natural order in,
  * bit-reversed order out (the unpacking and the overlap-add read through the bit-reversal table).
@@ -14,52 +15,9 @@
  * The inverse transform is the forward one on the conjugate: ifft(Z) = conj(fft(conj Z)) / N.
  */
 
-// Descriptor slots (i32 each); must match src/wasm/stft.ts.
-const D_N = 0;
-const D_H = 1;
-const D_M = 2; // bins, N/2 + 1
-const D_MP = 3; // bins padded to a multiple of 4
-const D_C = 4; // channels, 1 or 2
-const D_WIN = 5; // analysis window (N)
-const D_SYN = 6; // synthesis window / N (N)
-const D_FRAME0 = 7; // newest N samples of each channel
-const D_FRAME1 = 8;
-const D_RE = 9; // FFT work (N each)
-const D_IM = 10;
-const D_TWR = 11; // twiddles (N each)
-const D_TWI = 12;
-const D_REV = 13; // bit reversal, i32 (N)
-const D_AR = 14; // half spectra of channels 0 (A) and 1 (B), mp each
-const D_AI = 15;
-const D_BR = 16;
-const D_BI = 17;
-const D_MAG = 18; // mid magnitudes (mp)
-const D_MASK = 19; // voice mask (mp)
-const D_ACC0 = 20; // overlap-add accumulators (N each)
-const D_ACC1 = 21;
-const D_OUT0 = 22; // finished samples (H each)
-const D_OUT1 = 23;
-// f64 block of the input level tracker (core/level.ts, the same arithmetic): [0] Σ (w·mid)² of
-// the last frame, [1] β, [2] spectrum scale 1/√Σw², [3] running sum, [4] running weight, [5] the
-// last gain (incl. the scale), [6] silence gate.
-const D_LEVEL = 24;
-
-/** First byte the JS side may use (64-byte aligned). */
-export function scratchBase(): usize {
-  return (__heap_base + 63) & ~(<usize>63);
-}
-
-// @ts-ignore: decorator
-@inline
-function slot(desc: usize, k: i32): usize {
-  return <usize>load<i32>(desc + (<usize>k << 2));
-}
-
-// @ts-ignore: decorator
-@inline
-function word(desc: usize, k: i32): i32 {
-  return load<i32>(desc + (<usize>k << 2));
-}
+import * as D from '../../src/core/wasm/stft-slots';
+import { slot, word } from './common';
+export { scratchBase } from './common';
 
 /** In-place forward FFT of (re, im), n points; output in bit-reversed order. */
 function fft(re: usize, im: usize, twr: usize, twi: usize, n: i32): void {
@@ -106,9 +64,9 @@ function fft(re: usize, im: usize, twr: usize, twi: usize, n: i32): void {
  * magnitudes × gain. No f64 crosses to JS (it would be boxed there: an allocation per frame).
  */
 export function analyze(desc: usize): void {
-  const n = word(desc, D_N), m = word(desc, D_M), C = word(desc, D_C);
-  const win = slot(desc, D_WIN), f0 = slot(desc, D_FRAME0), f1 = slot(desc, D_FRAME1);
-  const re = slot(desc, D_RE), im = slot(desc, D_IM), rev = slot(desc, D_REV);
+  const n = word(desc, D.N), m = word(desc, D.M), C = word(desc, D.C);
+  const win = slot(desc, D.WIN), f0 = slot(desc, D.FRAME0), f1 = slot(desc, D.FRAME1);
+  const re = slot(desc, D.RE), im = slot(desc, D.IM), rev = slot(desc, D.REV);
   const end = <usize>n << 2;
   let p0 = f64x2.splat(0), p1 = f64x2.splat(0);
   if (C == 2) {
@@ -134,9 +92,9 @@ export function analyze(desc: usize): void {
       p1 = f64x2.add(p1, f64x2.mul(hi, hi));
     }
   }
-  fft(re, im, slot(desc, D_TWR), slot(desc, D_TWI), n);
+  fft(re, im, slot(desc, D.TWR), slot(desc, D.TWI), n);
   // A[k] = (Z[k] + conj Z[N−k]) / 2,  B[k] = (Z[k] − conj Z[N−k]) / 2i
-  const ar = slot(desc, D_AR), ai = slot(desc, D_AI), br = slot(desc, D_BR), bi = slot(desc, D_BI);
+  const ar = slot(desc, D.AR), ai = slot(desc, D.AI), br = slot(desc, D.BR), bi = slot(desc, D.BI);
   const mask = n - 1;
   for (let k = 0; k < m; k++) {
     const p = <usize>load<i32>(rev + (<usize>k << 2)) << 2;
@@ -149,28 +107,28 @@ export function analyze(desc: usize): void {
     store<f32>(bi + o, 0.5 * (wr - zr));
   }
   const s = f64x2.add(p0, p1);
-  // The level tracker (core/level.ts LevelTracker.gain, operation for operation).
-  const lvl = slot(desc, D_LEVEL);
+  // The level tracker (src/core/signal/level.ts LevelTracker.gain, operation for operation).
+  const f = slot(desc, D.F64);
   const raw = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-  store<f64>(lvl, raw);
-  const beta = load<f64>(lvl, 8), scale = load<f64>(lvl, 16), gate = load<f64>(lvl, 48);
+  store<f64>(f, raw, D.F_POWER << 3);
+  const beta = load<f64>(f, D.F_BETA << 3), scale = load<f64>(f, D.F_SCALE << 3), gate = load<f64>(f, D.F_GATE << 3);
   const power = raw * (scale * scale);
   if (power >= gate) {
-    store<f64>(lvl, beta * load<f64>(lvl, 24) + (1 - beta) * power, 24);
-    store<f64>(lvl, beta * load<f64>(lvl, 32) + (1 - beta), 32);
+    store<f64>(f, beta * load<f64>(f, D.F_SUM << 3) + (1 - beta) * power, D.F_SUM << 3);
+    store<f64>(f, beta * load<f64>(f, D.F_WEIGHT << 3) + (1 - beta), D.F_WEIGHT << 3);
   }
-  const sum = load<f64>(lvl, 24), weight = load<f64>(lvl, 32);
+  const sum = load<f64>(f, D.F_SUM << 3), weight = load<f64>(f, D.F_WEIGHT << 3);
   const level = weight > 0 ? sum / weight : max(power, gate);
   const g = (1 / Math.sqrt(level)) * scale;
-  store<f64>(lvl, g, 40);
+  store<f64>(f, g, D.F_GAIN << 3);
   magnitudes(desc, <f32>g);
 }
 
 /** mag = |mid spectrum| · g, mid = (A + B)/2 (A alone in mono). */
 function magnitudes(desc: usize, g: f32): void {
-  const mp = word(desc, D_MP), C = word(desc, D_C);
-  const ar = slot(desc, D_AR), ai = slot(desc, D_AI), br = slot(desc, D_BR), bi = slot(desc, D_BI);
-  const mag = slot(desc, D_MAG);
+  const mp = word(desc, D.MP), C = word(desc, D.C);
+  const ar = slot(desc, D.AR), ai = slot(desc, D.AI), br = slot(desc, D.BR), bi = slot(desc, D.BI);
+  const mag = slot(desc, D.MAG);
   const gv = f32x4.splat(g), half = f32x4.splat(0.5);
   const end = <usize>mp << 2;
   for (let p: usize = 0; p < end; p += 16) {
@@ -184,13 +142,47 @@ function magnitudes(desc: usize, g: f32): void {
 }
 
 /**
+ * The voice mask oᵖ / (oᵖ + lᵖ) from the network's voice (o) and accompaniment (l) magnitudes, 0
+ * where both are 0: src/core/signal/masks.ts softMask, in f64 as there (the same bits for p = 1
+ * and 2; for other p, Mathf.pow of the f32 magnitudes, to f32 rounding), two bins at a time.
+ */
+export function softMask(desc: usize): void {
+  const m = word(desc, D.M);
+  const voice = slot(desc, D.VOICE), accomp = slot(desc, D.ACCOMP), mask = slot(desc, D.MASK);
+  const p = load<f64>(slot(desc, D.F64), D.F_MASK_POWER << 3);
+  for (let k = 0; k < m; k += 2) {
+    const o = <usize>k << 2;
+    const vp = power(f64x2.abs(f64x2.promote_low_f32x4(v128.load64_zero(voice + o))), p);
+    const lp = power(f64x2.abs(f64x2.promote_low_f32x4(v128.load64_zero(accomp + o))), p);
+    const den = f64x2.add(vp, lp);
+    const r = v128.and(f64x2.div(vp, den), f64x2.gt(den, f64x2.splat(0)));
+    v128.store64_lane(mask + o, f32x4.demote_f64x2_zero(r), 0);
+  }
+}
+
+/** xᵖ per lane (x ≥ 0). */
+// @ts-ignore: decorator
+@inline
+function power(x: v128, p: f64): v128 {
+  if (p == 2) return f64x2.mul(x, x);
+  if (p == 1) return x;
+  return powLanes(x, p);
+}
+
+/** xᵖ per lane for other p, in f32 (Mathf.pow: 1.4 KB of wasm where Math.pow would take 7). */
+function powLanes(x: v128, p: f64): v128 {
+  const a = Mathf.pow(<f32>f64x2.extract_lane(x, 0), <f32>p), b = Mathf.pow(<f32>f64x2.extract_lane(x, 1), <f32>p);
+  return f64x2.replace_lane(f64x2.splat(<f64>a), 1, <f64>b);
+}
+
+/**
  * Applies the mask to both half spectra, inverse-transforms them (one complex FFT), adds
  * window·frame into each channel's accumulator and moves its H finished samples to out.
  */
 export function synthesize(desc: usize): void {
-  const n = word(desc, D_N), hop = word(desc, D_H), mp = word(desc, D_MP), C = word(desc, D_C);
-  const ar = slot(desc, D_AR), ai = slot(desc, D_AI), br = slot(desc, D_BR), bi = slot(desc, D_BI);
-  const maskp = slot(desc, D_MASK), re = slot(desc, D_RE), im = slot(desc, D_IM);
+  const n = word(desc, D.N), hop = word(desc, D.H), mp = word(desc, D.MP), C = word(desc, D.C);
+  const ar = slot(desc, D.AR), ai = slot(desc, D.AI), br = slot(desc, D.BR), bi = slot(desc, D.BI);
+  const maskp = slot(desc, D.MASK), re = slot(desc, D.RE), im = slot(desc, D.IM);
   const endM = <usize>mp << 2;
   for (let p: usize = 0; p < endM; p += 16) {
     const w = v128.load(maskp + p);
@@ -217,10 +209,10 @@ export function synthesize(desc: usize): void {
       store<f32>(im + o2, xi - yr);
     }
   }
-  fft(re, im, slot(desc, D_TWR), slot(desc, D_TWI), n);
+  fft(re, im, slot(desc, D.TWR), slot(desc, D.TWI), n);
   // Sample t of channel 0 is re[rev t] / N, of channel 1 −im[rev t] / N (1/N is in the window).
-  const syn = slot(desc, D_SYN), rev = slot(desc, D_REV);
-  const acc0 = slot(desc, D_ACC0), acc1 = slot(desc, D_ACC1);
+  const syn = slot(desc, D.SYN), rev = slot(desc, D.REV);
+  const acc0 = slot(desc, D.ACC0), acc1 = slot(desc, D.ACC1);
   const end = <usize>n << 2;
   for (let o: usize = 0; o < end; o += 4) {
     const p = <usize>load<i32>(rev + o) << 2;
@@ -231,7 +223,7 @@ export function synthesize(desc: usize): void {
   const hb = <usize>hop << 2;
   for (let c = 0; c < C; c++) {
     const acc = c == 0 ? acc0 : acc1;
-    memory.copy(slot(desc, c == 0 ? D_OUT0 : D_OUT1), acc, hb);
+    memory.copy(slot(desc, c == 0 ? D.OUT0 : D.OUT1), acc, hb);
     memory.copy(acc, acc + hb, end - hb);
     memory.fill(acc + end - hb, 0, hb);
   }

@@ -1,13 +1,15 @@
 /**
- * The structured encoder (core/network.ts) in WebAssembly with f32x4 SIMD: wasm/assembly/encoder.ts,
- * built into ./encoder.wasm.ts by wasm/build.mjs.
+ * The structured encoder (src/core/network/encoders.ts) in WebAssembly with f32x4 SIMD:
+ * wasm/assembly/encoder.ts, built into src/core/wasm/encoder.wasm.ts by wasm/build.mjs.
  *
  * The encoder lives in a wasm memory (its own, or a {@link WasmArena} shared with the rest of a
  * separator). The model's arrays are copied in once, repacked for the kernel (see below); run()
- * copies the frame in, runs the T layers and copies o and U s out: no allocation. Results equal
- * StructuredEncoder.run's to f32 rounding: the kernel sums in f32 (in short runs, each added to
- * the running b once), the JS encoder in f64; tests/unit/fastpath.test.ts holds them to 1e-5 of the
- * output scale (about 2e-6 in practice). The same zeros are skipped: inputs, code changes d and
+ * copies the frame in, runs the T layers and copies o and U s out: no allocation. In a shared
+ * arena its input and outputs can be another kernel's buffers ({@link EncoderIo}: the separator's
+ * frame kernel), and then run() copies nothing. Results equal StructuredEncoder.run's to f32
+ * rounding: the kernel sums in f32 (in short runs, each added to the running b once), the JS
+ * encoder in f64; tests/unit/fastpath-wasm.test.ts holds them to 1e-5 of the output scale (about
+ * 2e-6 in practice). The same zeros are skipped: inputs, code changes d and
  * low-rank codes that are exactly 0 cost nothing.
  *
  * Layout in wasm memory (floats; every vector zero-padded to a multiple of 4: mp ≥ m, qp ≥ q, …):
@@ -21,9 +23,11 @@
  *     Bo_l     mp × (q + rh)       [Hos_l | Ph_l]
  *     hoo_l    mp
  *   per layer l < T: thresholds [t_s (qp); t_o (mp)]
- * and the work vectors, addressed through an i32 descriptor table whose slots match the kernel's.
+ * and the work vectors, addressed through an i32 descriptor table (its slots:
+ * src/core/wasm/encoder-slots.ts).
  */
 import type { Model, ModelHeader } from '../model/model.ts';
+import * as D from '../wasm/encoder-slots.ts';
 import { encoderWasmBase64 } from '../wasm/encoder.wasm.ts';
 import { EmbeddedModule, WasmArena } from '../wasm/loader.ts';
 
@@ -42,13 +46,6 @@ export function wasmEncoderAvailable(): boolean {
 export function loadWasmEncoder(): Promise<boolean> {
   return wasm.preload();
 }
-
-// Descriptor slots: must match wasm/assembly/encoder.ts.
-const D = {
-  M: 0, Q: 1, T: 2, RW: 3, RH: 4, NONNEG: 5, MP: 6, QP: 7, RWP: 8, RHP: 9,
-  X: 10, VOICE: 11, ACCOMP: 12, SV: 13, BO: 14, ZS: 15, ZO: 16, DS: 17, TMP: 18, OFF: 19, VAL: 20,
-  BIN: 21, WO: 22, PW: 23, U: 24, LAYERS: 32,
-} as const;
 
 const pad4 = (n: number) => (n + 3) & ~3;
 
@@ -75,6 +72,26 @@ function firstEqualLayer(count: number, arrays: (Float32Array | null)[], per: nu
   return first;
 }
 
+/**
+ * Byte offsets, in the encoder's arena, of its input frame and its two outputs (mp floats each,
+ * zero-padded past m): regions another kernel reserved, so that the encoder works on that kernel's
+ * buffers in place.
+ */
+export interface EncoderIo {
+  x: number;
+  voice: number;
+  accomp: number;
+}
+
+/** dst[0..m) = src[0..m) (one memcpy when dst holds exactly m values). */
+function copyFirst(dst: Float32Array, src: Float32Array, m: number): void {
+  if (dst.length === m) dst.set(src);
+  else for (let i = 0; i < m; i++) dst[i] = src[i];
+}
+
+/** True when a is a view of exactly the region b views. */
+const sameView = (a: Float32Array, b: Float32Array) => a.byteOffset === b.byteOffset && a.buffer === b.buffer;
+
 export class WasmStructuredEncoder {
   readonly header: ModelHeader;
   private readonly k: EncoderExports;
@@ -88,8 +105,9 @@ export class WasmStructuredEncoder {
    * Lays the model out in `arena` (to be committed by the caller before run()), or in a memory of its
    * own. Throws where the module is unavailable or the memory cannot hold the model: see
    * {@link createWasmEncoder}. The arrays are written straight into wasm memory when it commits.
+   * With `io` (in `arena` only), the input and outputs are those regions rather than its own.
    */
-  constructor(model: Model, arena?: WasmArena) {
+  constructor(model: Model, arena?: WasmArena, io?: EncoderIo) {
     const h = model.header;
     if (h.structure !== 'structured') throw new Error('the wasm encoder runs structured networks only');
     const ar = arena ?? WasmArena.create();
@@ -107,10 +125,13 @@ export class WasmStructuredEncoder {
     const Qh = rh > 0 ? A('Qh') : null, Ph = rh > 0 ? A('Ph') : null;
 
     // Reserve: descriptor, work vectors, model arrays (one copy per distinct layer).
-    const desc = ar.reserve(D.LAYERS + 4 * T);
-    const ints: number[] = new Array(D.LAYERS + 4 * T).fill(0);
+    const slots = D.LAYERS + D.LAYER_SLOTS * T;
+    const desc = ar.reserve(slots);
+    const ints: number[] = new Array(slots).fill(0);
     Object.assign(ints, { [D.M]: m, [D.Q]: q, [D.T]: T, [D.RW]: rw, [D.RH]: rh, [D.NONNEG]: h.variant === 'rnmf' ? 1 : 0, [D.MP]: mp, [D.QP]: qp, [D.RWP]: rwp, [D.RHP]: rhp });
-    for (const [slot, len] of [[D.X, mp], [D.VOICE, mp], [D.ACCOMP, mp], [D.SV, qp + Math.max(rwp, rhp)], [D.BO, mp], [D.ZS, qp], [D.ZO, mp], [D.DS, qp], [D.TMP, 4]]) ints[slot] = ar.reserve(len);
+    if (io && arena) Object.assign(ints, { [D.X]: io.x, [D.VOICE]: io.voice, [D.ACCOMP]: io.accomp });
+    else for (const s of [D.X, D.VOICE, D.ACCOMP]) ints[s] = ar.reserve(mp);
+    for (const [slot, len] of [[D.SV, qp + Math.max(rwp, rhp)], [D.BO, mp], [D.ZS, qp], [D.ZO, mp], [D.DS, qp], [D.TMP, 4]]) ints[slot] = ar.reserve(len);
     const listLen = m + q + Math.max(rw, rh) + 4;
     ints[D.OFF] = ar.reserve(listLen);
     ints[D.VAL] = ar.reserve(listLen);
@@ -122,14 +143,14 @@ export class WasmStructuredEncoder {
     const sameBs = firstEqualLayer(L, [Hso, Qh, Hss], [m * q, m * rh, q * q]);
     const sameBo = firstEqualLayer(L, [Hos, Ph], [m * q, m * rh]);
     const sameHoo = firstEqualLayer(L, [hoo], [m]);
-    const at = (l: number, j: number) => ints[D.LAYERS + 4 * l + j];
+    const at = (l: number, j: number) => ints[D.LAYERS + D.LAYER_SLOTS * l + j];
     for (let l = 0; l < T; l++) {
-      const slot = D.LAYERS + 4 * l;
-      ints[slot + 3] = sameT[l] === l ? ar.reserve(qp + mp) : at(sameT[l], 3);
+      const slot = D.LAYERS + D.LAYER_SLOTS * l;
+      ints[slot + D.L_T] = sameT[l] === l ? ar.reserve(qp + mp) : at(sameT[l], D.L_T);
       if (l === L) break;
-      ints[slot] = sameBs[l] === l ? ar.reserve(cs * (m + q)) : at(sameBs[l], 0);
-      ints[slot + 1] = sameBo[l] === l ? ar.reserve(mp * (q + rh)) : at(sameBo[l], 1);
-      ints[slot + 2] = sameHoo[l] === l ? ar.reserve(mp) : at(sameHoo[l], 2);
+      ints[slot + D.L_BS] = sameBs[l] === l ? ar.reserve(cs * (m + q)) : at(sameBs[l], D.L_BS);
+      ints[slot + D.L_BO] = sameBo[l] === l ? ar.reserve(mp * (q + rh)) : at(sameBo[l], D.L_BO);
+      ints[slot + D.L_HOO] = sameHoo[l] === l ? ar.reserve(mp) : at(sameHoo[l], D.L_HOO);
     }
 
     this.desc = desc;
@@ -150,14 +171,14 @@ export class WasmStructuredEncoder {
       columns(U, 0, q, ints[D.U]);
       for (let l = 0; l < T; l++) {
         if (sameT[l] === l) {
-          const o = w(at(l, 3));
+          const o = w(at(l, D.L_T));
           f.set(t.subarray(l * n, l * n + q), o);
           f.set(t.subarray(l * n + q, (l + 1) * n), o + qp);
         }
         if (l === L) break;
         if (sameBs[l] === l) {
           // Column i < m: [Hso_l[:, i]; Qh_l[:, i]]; column m + c: [Hss_l[:, c]; 0].
-          for (let i = 0, o = w(at(l, 0)); i < m + q; i++, o += cs) {
+          for (let i = 0, o = w(at(l, D.L_BS)); i < m + q; i++, o += cs) {
             if (i < m) {
               f.set(Hso.subarray((l * m + i) * q, (l * m + i + 1) * q), o);
               if (Qh) f.set(Qh.subarray((l * m + i) * rh, (l * m + i + 1) * rh), o + qp);
@@ -168,10 +189,10 @@ export class WasmStructuredEncoder {
           }
         }
         if (sameBo[l] === l) {
-          columns(Hos, l * q, q, at(l, 1));
-          if (Ph) columns(Ph, l * rh, rh, at(l, 1) + 4 * mp * q);
+          columns(Hos, l * q, q, at(l, D.L_BO));
+          if (Ph) columns(Ph, l * rh, rh, at(l, D.L_BO) + 4 * mp * q);
         }
-        if (sameHoo[l] === l) f.set(hoo.subarray(l * m, (l + 1) * m), w(at(l, 2)));
+        if (sameHoo[l] === l) f.set(hoo.subarray(l * m, (l + 1) * m), w(at(l, D.L_HOO)));
       }
       this.x = ar.f32(ints[D.X], m);
       this.voice = ar.f32(ints[D.VOICE], m);
@@ -180,21 +201,16 @@ export class WasmStructuredEncoder {
     if (!arena && !ar.commit()) throw new Error('the wasm encoder cannot get the memory for its model');
   }
 
-  /** x: m normalised magnitudes. Writes o (voice, m) and U s (accompaniment, m). */
+  /**
+   * x: m normalised magnitudes. Writes o (voice, m) and U s (accompaniment, m). Arrays that are
+   * the encoder's own input and outputs (the {@link EncoderIo} regions) are not copied.
+   */
   run(x: Float32Array, voice: Float32Array, accomp: Float32Array): void {
     const m = this.header.m;
-    if (x.length === m) this.x.set(x);
-    else for (let i = 0; i < m; i++) this.x[i] = x[i];
+    if (!sameView(x, this.x)) copyFirst(this.x, x, m);
     this.k.run(this.desc);
-    if (voice.length === m && accomp.length === m) {
-      voice.set(this.voice);
-      accomp.set(this.accomp);
-    } else {
-      for (let i = 0; i < m; i++) {
-        voice[i] = this.voice[i];
-        accomp[i] = this.accomp[i];
-      }
-    }
+    if (!sameView(voice, this.voice)) copyFirst(voice, this.voice, m);
+    if (!sameView(accomp, this.accomp)) copyFirst(accomp, this.accomp, m);
   }
 }
 
@@ -202,10 +218,10 @@ export class WasmStructuredEncoder {
  * The wasm encoder for a structured model (in `arena` if given: the caller commits it), or null
  * where WebAssembly SIMD is unavailable.
  */
-export function createWasmEncoder(model: Model, arena?: WasmArena): WasmStructuredEncoder | null {
+export function createWasmEncoder(model: Model, arena?: WasmArena, io?: EncoderIo): WasmStructuredEncoder | null {
   if (model.header.structure !== 'structured' || !wasm.available()) return null;
   try {
-    return new WasmStructuredEncoder(model, arena);
+    return new WasmStructuredEncoder(model, arena, io);
   } catch {
     return null;
   }

@@ -17,27 +17,25 @@
  *            the streaming path); accompaniment = the (delayed) input − voice
  *
  * The work goes block by block (`batch` frames), so memory stays bounded for long songs; the level
- * tracker and the overlap-add carry over from one block to the next. Stage C repeats stage A's
- * analysis of each frame on the fast path (the WebAssembly frame kernel keeps one spectrum at a
- * time: recomputing it costs less than a copy of every spectrum of the song), and keeps the block's
- * spectra on the plain path.
+ * tracker and the overlap-add carry over from one block to the next. Stages A and C run the
+ * streaming separator's frame path (frame-path.ts), one instance each; stage C analyses each frame
+ * again (a frame path keeps one spectrum at a time: recomputing it costs less than a copy of every
+ * spectrum of the song).
  *
- * Fast path (default): the WebAssembly SIMD frame kernel and resampler of the streaming separator,
+ * Fast path (default): the WebAssembly SIMD frame path and resampler of the streaming separator,
  * so stages A and C are the streaming separator's arithmetic exactly and the only difference is the
  * network's summation order (gemm, f32) against the per-frame encoder. Plain path (`fast: false`, or
- * where WebAssembly SIMD is missing): fft.js and JS loops, as the separator's plain path.
+ * where WebAssembly SIMD is missing): fft.js and JS loops, the separator's plain path.
  */
-import { LevelTracker } from '../signal/level.ts';
-import { softMask } from '../signal/masks.ts';
 import { gemm, mat, type Mat } from '../linalg/matrix.ts';
 import type { Model } from '../model/model.ts';
-import { Resampler } from '../signal/resample.ts';
-import { pathDelay, Separator } from './separator.ts';
-import { OverlapAdd, StftKernel, windowPower } from '../signal/stft.ts';
 import { createTrainable } from '../network/train.ts';
-import { WasmArena } from '../wasm/loader.ts';
+import { Resampler } from '../signal/resample.ts';
+import { StftKernel } from '../signal/stft.ts';
 import { WasmStft } from '../signal/stft-wasm.ts';
-
+import { WasmArena } from '../wasm/loader.ts';
+import { PlainFramePath, type FramePath } from './frame-path.ts';
+import { separatorDelays } from './latency.ts';
 export interface BatchOptions {
   /** WebAssembly SIMD frame kernel and resampler where they run (default true), as the separator's `fast`. */
   fast?: boolean;
@@ -70,98 +68,24 @@ export interface BatchResult {
 const clock = (globalThis as { performance?: { now(): number } }).performance;
 const now = (): number => (clock ? clock.now() : Date.now());
 
-/** One channel count's frame analysis and synthesis, fast (wasm) or plain (fft.js). */
-interface FramePath {
-  readonly fast: boolean;
-  /** Analyses frame j (model-rate samples from j·hop in each padded channel); writes the normalised mid magnitudes into `mag`. */
-  analyze(j: number, mag: Float32Array): void;
-  /** Synthesises frame j with a voice mask; writes hop voice samples per channel into out[c] at j·hop. */
-  synthesize(j: number, mask: Float32Array, out: Float32Array[]): void;
+/**
+ * Two frame paths, fast (in one wasm arena) or plain: one for stage A's analysis, one for stage C's
+ * synthesis, which analyses each frame again (same frames, the same level tracker state) to have
+ * the spectrum to mask: a frame path keeps one spectrum at a time.
+ */
+function framePaths(kernel: StftKernel, model: Model, channels: number, fast: boolean): [FramePath, FramePath] {
+  const arena = fast ? WasmArena.create() : null;
+  if (arena) {
+    const a = WasmStft.create(arena, kernel, channels, model.header), s = WasmStft.create(arena, kernel, channels, model.header);
+    if (a && s && arena.commit()) return [a, s];
+  }
+  return [new PlainFramePath(kernel, channels, model.header), new PlainFramePath(kernel, channels, model.header)];
 }
 
-/** The streaming separator's frame path in wasm (src/wasm/stft.ts); two instances: analysis, synthesis. */
-function wasmFramePath(kernel: StftKernel, model: Model, padded: Float32Array[]): FramePath | null {
-  const h = model.header, N = kernel.fftSize, H = kernel.hop, C = padded.length;
-  const arena = WasmArena.create();
-  if (!arena) return null;
-  const make = () => WasmStft.create(arena, kernel.analysis, kernel.synthesis, H, C, h.levelTau, h.sampleRate / H);
-  const a = make(), s = make();
-  if (!a || !s || !arena.commit()) return null;
-  const load = (dsp: WasmStft, j: number) => {
-    for (let c = 0; c < C; c++) dsp.frames[c].set(padded[c].subarray(j * H, j * H + N));
-  };
-  const m = kernel.bins;
-  return {
-    fast: true,
-    analyze(j, mag) {
-      load(a, j);
-      a.analyze();
-      mag.set(a.mag.subarray(0, m));
-    },
-    synthesize(j, mask, out) {
-      // The same analysis again (same frames, same level tracker state): the spectrum to mask.
-      load(s, j);
-      s.analyze();
-      s.mask.set(mask.subarray(0, m));
-      s.synthesize();
-      for (let c = 0; c < C; c++) out[c].set(s.out[c], j * H);
-    },
-  };
-}
-
-/** The streaming separator's plain frame path (Separator.framePlain), with a block of spectra kept between the stages. */
-function plainFramePath(kernel: StftKernel, model: Model, padded: Float32Array[], batch: number): FramePath {
-  const h = model.header, N = kernel.fftSize, H = kernel.hop, m = kernel.bins, C = padded.length;
-  const level = new LevelTracker(h.levelTau, h.sampleRate / H);
-  const spectrumScale = 1 / Math.sqrt(windowPower(kernel.analysis));
-  const w = kernel.analysis;
-  const windowed = Array.from({ length: C }, () => new Float64Array(N));
-  const timeFrame = Array.from({ length: C }, () => new Float64Array(N));
-  // Spectra of the block's frames (slot j mod batch), per channel: re, im.
-  const re = Array.from({ length: C }, () => new Float32Array(m * batch));
-  const im = Array.from({ length: C }, () => new Float32Array(m * batch));
-  const ola = Array.from({ length: C }, () => new OverlapAdd(kernel));
-  const fft = kernel.fft;
-  return {
-    fast: false,
-    analyze(j, mag) {
-      const slot = (j % batch) * m;
-      for (let c = 0; c < C; c++) {
-        const src = padded[c], dst = windowed[c], at = j * H;
-        for (let i = 0; i < N; i++) dst[i] = src[at + i] * w[i];
-      }
-      let power = 0;
-      const mid0 = windowed[0], mid1 = windowed[C - 1];
-      for (let i = 0; i < N; i++) {
-        const x = 0.5 * (mid0[i] + mid1[i]);
-        power += x * x;
-      }
-      power *= spectrumScale * spectrumScale;
-      const r0 = re[0].subarray(slot, slot + m), i0 = im[0].subarray(slot, slot + m);
-      const r1 = re[C - 1].subarray(slot, slot + m), i1 = im[C - 1].subarray(slot, slot + m);
-      if (C === 2) fft.forwardPair(windowed[0], windowed[1], r0, i0, r1, i1);
-      else fft.forward(windowed[0], r0, i0);
-      const g = level.gain(power) * spectrumScale;
-      for (let i = 0; i < m; i++) {
-        const r = 0.5 * (r0[i] + r1[i]), ii = 0.5 * (i0[i] + i1[i]);
-        mag[i] = Math.sqrt(r * r + ii * ii) * g;
-      }
-    },
-    synthesize(j, mask, out) {
-      const slot = (j % batch) * m;
-      const rs = re.map((x) => x.subarray(slot, slot + m)), is = im.map((x) => x.subarray(slot, slot + m));
-      for (let c = 0; c < C; c++) {
-        const r = rs[c], ii = is[c];
-        for (let i = 0; i < m; i++) {
-          r[i] *= mask[i];
-          ii[i] *= mask[i];
-        }
-      }
-      if (C === 2) fft.inversePair(rs[0], is[0], rs[1], is[1], timeFrame[0], timeFrame[1]);
-      else fft.inverse(rs[0], is[0], timeFrame[0]);
-      for (let c = 0; c < C; c++) ola[c].add(timeFrame[c], out[c], j * H);
-    },
-  };
+/** Frame j of the padded model-rate channels into the frame path (samples j·hop .. j·hop + N). */
+function load(path: FramePath, padded: Float32Array[], j: number, kernel: StftKernel): void {
+  const at = j * kernel.hop;
+  for (let c = 0; c < padded.length; c++) path.frames[c].set(padded[c].subarray(at, at + kernel.fftSize));
 }
 
 /**
@@ -181,8 +105,7 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   let t0 = now();
 
   // The streaming separator's delays: Δ (resampling + STFT), then the prefill of its voice FIFO.
-  const latency = new Separator(model, sampleRate, C, { fast }).latency;
-  const { delta, a } = pathDelay(sampleRate, h);
+  const { delta, a, latency } = separatorDelays(sampleRate, h);
   const total = len + latency;
 
   // Stage A1: the input, sanitised (non-finite → 0, as the separator does) and followed by `latency`
@@ -210,11 +133,10 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   });
   const frames = Math.floor(modelLen / H);
   const kernel = new StftKernel({ fftSize: N, hop: H });
-  const path = (fast ? wasmFramePath(kernel, model, padded) : null) ?? plainFramePath(kernel, model, padded, batch);
+  const [analysis, synthesis] = framePaths(kernel, model, C, fast);
   const cols = Math.min(batch, Math.max(1, frames));
   const net = createTrainable(model, cols);
   const X = mat(m, cols), S = mat(q, cols), US = mat(m, cols);
-  const masks = new Float32Array(m * cols);
   const voiceModel = clean.map(() => new Float32Array(frames * H));
   timings.analysis += now() - t0;
 
@@ -222,7 +144,11 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
     const count = Math.min(cols, frames - b0);
     // Stage A: normalised mid magnitudes of the block, one column per frame.
     t0 = now();
-    for (let k = 0; k < count; k++) path.analyze(b0 + k, X.data.subarray(k * m, (k + 1) * m));
+    for (let k = 0; k < count; k++) {
+      load(analysis, padded, b0 + k, kernel);
+      analysis.analyze();
+      X.data.set(analysis.mag, k * m);
+    }
     const t1 = now();
     timings.analysis += t1 - t0;
     // Stage B: the network on the whole block; voice o, accompaniment U s.
@@ -236,9 +162,14 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
     timings.network += t2 - t1;
     // Stage C: masks, synthesis.
     for (let k = 0; k < count; k++) {
-      const mask = masks.subarray(k * m, (k + 1) * m);
-      softMask(Z.subarray(k * n + q, (k + 1) * n), US.data.subarray(k * m, (k + 1) * m), h.maskPower, mask);
-      path.synthesize(b0 + k, mask, voiceModel);
+      const j = b0 + k;
+      load(synthesis, padded, j, kernel);
+      synthesis.analyze();
+      synthesis.voice.set(Z.subarray(k * n + q, (k + 1) * n));
+      synthesis.accomp.set(US.data.subarray(k * m, (k + 1) * m));
+      synthesis.softMask();
+      synthesis.synthesize();
+      for (let c = 0; c < C; c++) voiceModel[c].set(synthesis.out[c], j * H);
     }
     timings.synthesis += now() - t2;
     opts.onProgress?.(b0 + count, frames);
@@ -264,5 +195,5 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   }
   timings.synthesis += now() - t0;
   for (const k of Object.keys(timings) as (keyof BatchTimings)[]) timings[k] /= 1000;
-  return { voice, accomp, latency, frames, fast: path.fast, timings };
+  return { voice, accomp, latency, frames, fast: analysis.fast, timings };
 }

@@ -19,7 +19,15 @@ export class LevelTracker {
 
   /** @param tau time constant in seconds; @param frameRate frames per second (sampleRate / hop). */
   constructor(tau: number, frameRate: number) {
-    this.beta = tau > 0 ? Math.exp(-1 / (tau * frameRate)) : 0;
+    this.beta = LevelTracker.beta(tau, frameRate);
+  }
+
+  /**
+   * The forgetting factor per frame for time constant `tau` (s) at `frameRate` frames per second
+   * (0: no memory); the wasm frame kernel (src/core/signal/stft-wasm.ts) runs with the same β.
+   */
+  static beta(tau: number, frameRate: number): number {
+    return tau > 0 ? Math.exp(-1 / (tau * frameRate)) : 0;
   }
 
   /** Feeds one frame's mean power; returns the gain 1/RMS to apply to this frame. */

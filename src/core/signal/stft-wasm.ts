@@ -1,23 +1,28 @@
 /**
  * The separator's signal path in WebAssembly with f32x4 SIMD (wasm/assembly/stft.ts, built into
- * ./stft.wasm.ts by wasm/build.mjs):
+ * src/core/wasm/stft.wasm.ts by wasm/build.mjs):
  * - per frame: windowing, one complex FFT for one or two channels, the half spectra, the input
- *   level tracker, the normalised mid magnitudes, masking, the inverse FFT and the overlap-add (in
- *   place of fft.js, core/level.ts and the JS loops);
+ *   level tracker, the normalised mid magnitudes, the soft mask from the network's estimates, its
+ *   application, the inverse FFT and the overlap-add (in place of fft.js, level.ts, masks.ts and
+ *   the JS loops);
  * - per block of input samples: sanitising into the delay line, and the voice and accompaniment
  *   outputs from the voice FIFO and the delay line.
  * The FFT runs in f32 where fft.js runs in f64: results agree to f32 rounding.
  *
  * Its buffers live in a {@link WasmArena} shared with the rest of the separator; the frame
- * buffers, magnitudes, mask and finished samples are views of it, valid once the arena commits.
+ * buffers, magnitudes, estimates, mask and finished samples are views of it, valid once the arena
+ * commits. The descriptor's slots are declared in src/core/wasm/stft-slots.ts, for both sides.
  */
-import { SILENCE_GATE } from './level.ts';
-import { windowPower } from './stft.ts';
+import { LevelTracker, SILENCE_GATE } from './level.ts';
+import { windowPower, type StftKernel } from './stft.ts';
+import type { ModelHeader } from '../model/model.ts';
 import { EmbeddedModule, WasmArena } from '../wasm/loader.ts';
+import * as D from '../wasm/stft-slots.ts';
 import { stftWasmBase64 } from '../wasm/stft.wasm.ts';
 
 interface StftExports {
   analyze(desc: number): void;
+  softMask(desc: number): void;
   synthesize(desc: number): void;
   ingest(src: number, n: number, ring: number, w: number, ringMask: number): number;
   emit(fifo: number, r: number, fifoMask: number, line: number, d: number, lineMask: number, voice: number, accomp: number, n: number): void;
@@ -30,32 +35,39 @@ export function loadWasmStft(): Promise<boolean> {
   return wasm.preload();
 }
 
-// Descriptor slots: must match wasm/assembly/stft.ts.
-const D = {
-  N: 0, H: 1, M: 2, MP: 3, C: 4, WIN: 5, SYN: 6, FRAME0: 7, FRAME1: 8, RE: 9, IM: 10, TWR: 11, TWI: 12, REV: 13,
-  AR: 14, AI: 15, BR: 16, BI: 17, MAG: 18, MASK: 19, ACC0: 20, ACC1: 21, OUT0: 22, OUT1: 23, LEVEL: 24, COUNT: 25,
-} as const;
+/** What the frame kernel takes from the model: the level tracker's τ, the frame rate, the mask's power. */
+export type StftSettings = Pick<ModelHeader, 'sampleRate' | 'levelTau' | 'maskPower'>;
 
+/** The WebAssembly frame path (a FramePath: src/core/separate/frame-path.ts) and the sample path's kernels. */
 export class WasmStft {
+  readonly fast = true;
   readonly arena: WasmArena;
   // Views of the arena, made when it commits.
   /** The newest N samples of each channel (write new samples here; shift by hop after analyze()). */
   frames: Float32Array[] = [];
   /** The normalised mid magnitudes, after analyze() (m values). */
   mag: Float32Array = new Float32Array(0);
-  /** The voice mask to apply in synthesize() (m values). */
+  /** The network's voice and accompaniment magnitudes for softMask() (m values each). */
+  voice: Float32Array = new Float32Array(0);
+  accomp: Float32Array = new Float32Array(0);
+  /** The voice mask that synthesize() applies (m values): softMask() writes it. */
   mask: Float32Array = new Float32Array(0);
   /** The hop finished samples of each channel, after synthesize(). */
   out: Float32Array[] = [];
+  /**
+   * Byte offsets of `mag`, `voice` and `accomp` in the arena: an encoder in the same arena reads
+   * its input and writes its estimates there (no copies; see src/core/network/encoder-wasm.ts).
+   */
+  readonly encoderIo: { x: number; voice: number; accomp: number };
   private readonly k: StftExports;
   private readonly desc: number;
   private readonly ints: number[];
-  /** The level tracker's state and results (see wasm/assembly/stft.ts D_LEVEL). */
-  private level = new Float64Array(7);
+  /** The f64 block: the level tracker's state and results, the mask power (D.F_… in stft-slots.ts). */
+  private f64 = new Float64Array(D.F_COUNT);
 
-  private constructor(arena: WasmArena, k: StftExports, analysis: Float32Array, synthesis: Float32Array, hop: number, channels: number, levelTau: number, frameRate: number) {
-    // As LevelTracker (core/level.ts) computes them.
-    const beta = levelTau > 0 ? Math.exp(-1 / (levelTau * frameRate)) : 0;
+  private constructor(arena: WasmArena, k: StftExports, kernel: StftKernel, channels: number, settings: StftSettings) {
+    const { analysis, synthesis, hop } = kernel;
+    const beta = LevelTracker.beta(settings.levelTau, settings.sampleRate / hop);
     const spectrumScale = 1 / Math.sqrt(windowPower(analysis));
     this.arena = arena;
     this.k = k;
@@ -65,8 +77,9 @@ export class WasmStft {
     this.desc = arena.reserve(D.COUNT);
     Object.assign(ints, { [D.N]: n, [D.H]: hop, [D.M]: m, [D.MP]: mp, [D.C]: channels });
     for (const [s, len] of [[D.WIN, n], [D.SYN, n], [D.FRAME0, n], [D.FRAME1, n], [D.RE, n], [D.IM, n], [D.TWR, n], [D.TWI, n],
-      [D.REV, n], [D.AR, mp], [D.AI, mp], [D.BR, mp], [D.BI, mp], [D.MAG, mp], [D.MASK, mp], [D.ACC0, n], [D.ACC1, n],
-      [D.OUT0, hop], [D.OUT1, hop], [D.LEVEL, 14]] as const) ints[s] = arena.reserve(len);
+      [D.REV, n], [D.AR, mp], [D.AI, mp], [D.BR, mp], [D.BI, mp], [D.MAG, mp], [D.VOICE, mp], [D.ACCOMP, mp], [D.MASK, mp],
+      [D.ACC0, n], [D.ACC1, n], [D.OUT0, hop], [D.OUT1, hop], [D.F64, 2 * D.F_COUNT]] as const) ints[s] = arena.reserve(len);
+    this.encoderIo = { x: ints[D.MAG], voice: ints[D.VOICE], accomp: ints[D.ACCOMP] };
     arena.onCommit(() => {
       const f32 = (s: number, len: number) => arena.f32(ints[s], len);
       arena.i32(this.desc, D.COUNT).set(ints);
@@ -89,22 +102,27 @@ export class WasmStft {
       }
       this.frames = [f32(D.FRAME0, n), f32(D.FRAME1, n)].slice(0, channels);
       this.mag = f32(D.MAG, m);
+      this.voice = f32(D.VOICE, m);
+      this.accomp = f32(D.ACCOMP, m);
       this.mask = f32(D.MASK, m);
       this.out = [f32(D.OUT0, hop), f32(D.OUT1, hop)].slice(0, channels);
-      this.level = new Float64Array(arena.memory.buffer, ints[D.LEVEL], 7);
-      this.level.set([0, beta, spectrumScale, 0, 0, 0, SILENCE_GATE]);
+      this.f64 = new Float64Array(arena.memory.buffer, ints[D.F64], D.F_COUNT);
+      this.f64[D.F_BETA] = beta;
+      this.f64[D.F_SCALE] = spectrumScale;
+      this.f64[D.F_GATE] = SILENCE_GATE;
+      this.f64[D.F_MASK_POWER] = settings.maskPower;
     });
   }
 
   /**
    * Reserves its buffers in `arena` (the caller commits it); null where WebAssembly SIMD is
-   * unavailable. levelTau and frameRate set the input level tracker, as in LevelTracker.
+   * unavailable. `settings` set the input level tracker (as LevelTracker) and the mask's power.
    */
-  static create(arena: WasmArena, analysis: Float32Array, synthesis: Float32Array, hop: number, channels: number, levelTau: number, frameRate: number): WasmStft | null {
-    const n = analysis.length;
+  static create(arena: WasmArena, kernel: StftKernel, channels: number, settings: StftSettings): WasmStft | null {
+    const n = kernel.fftSize, hop = kernel.hop;
     if (!(n >= 16 && (n & (n - 1)) === 0 && hop >= 1 && hop <= n && (channels === 1 || channels === 2))) return null;
     const k = arena.instance(wasm);
-    return k ? new WasmStft(arena, k, analysis, synthesis, hop, channels, levelTau, frameRate) : null;
+    return k ? new WasmStft(arena, k, kernel, channels, settings) : null;
   }
 
   /**
@@ -117,12 +135,17 @@ export class WasmStft {
 
   /** Σ (w·mid)² of the last frame (before the 1/Σw² scale). */
   get lastPower(): number {
-    return this.level[0];
+    return this.f64[D.F_POWER];
   }
 
   /** The gain applied to the last frame's magnitudes (1/RMS · 1/√Σw²). */
   get lastGain(): number {
-    return this.level[5];
+    return this.f64[D.F_GAIN];
+  }
+
+  /** mask = voiceᵖ / (voiceᵖ + accompᵖ), 0 where both are 0 (masks.ts softMask, computed as there). */
+  softMask(): void {
+    this.k.softMask(this.desc);
   }
 
   /** Masks, inverse-transforms and overlap-adds; `out` then holds hop finished samples per channel. */
@@ -147,6 +170,6 @@ export class WasmStft {
   reset(): void {
     const n = this.ints[D.N];
     for (const s of [D.ACC0, D.ACC1, D.FRAME0, D.FRAME1]) this.arena.heap.fill(0, this.ints[s] / 4, this.ints[s] / 4 + n);
-    this.level[3] = this.level[4] = 0;
+    this.f64[D.F_SUM] = this.f64[D.F_WEIGHT] = 0;
   }
 }

@@ -130,8 +130,12 @@ export class EmbeddedModule<Exports> {
  * commit() grows the memory once and runs those callbacks, which write data and create the typed
  * array views. The memory never grows afterwards, so views stay valid.
  */
-/** Bytes left at the bottom of an arena's memory to the modules' own static data (they have none today). */
-const ARENA_START = 1024;
+/**
+ * Bytes left at the bottom of an arena's memory to the modules' own static data, which each writes
+ * there when instantiated: the compiler starts it at 1024, and only the stft module has any (the
+ * tables of its Mathf.pow, up to 1536), so the modules sharing an arena do not overwrite each other.
+ */
+const ARENA_START = 2048;
 
 export class WasmArena {
   readonly memory: WasmMemory;
