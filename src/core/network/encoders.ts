@@ -7,7 +7,7 @@
  *   b = W x;  z = 0;  repeat { y = prox_t(b);  b = b + H (y − z);  z = y }
  * with H = I − (1/α) [[UᵀU + λ*I, Uᵀ], [U, I]],  W = (1/α) [Uᵀ; I],  t = (λ/α) (0; 1),
  * and α ≥ ‖U‖₂² + 1 + λ* (a Lipschitz constant of the smooth part). The lower-right block is I, the
- * Hessian of the objective (the paper prints (1 + λ*) I; see DESIGN.md).
+ * Hessian of eq. (8); the paper's Algorithm 1 prints (1 + λ*) I (README, Decisions worth knowing).
  *
  * The network runs T of those iterations — T proximal steps, T − 1 updates of b — with learned
  * parameters. prox is max(b − t, 0) for RNMF and soft thresholding for RPCA (where t_s = 0).
@@ -22,9 +22,10 @@
  *   is still exactly Algorithm 1.
  */
 import { gemmTN, mat, type Mat } from '../linalg/matrix.ts';
+import { spectralNorm } from '../linalg/svd/lanczos.ts';
 import type { Model, ModelHeader, Structure, Variant } from '../model/model.ts';
 import { Random } from '../linalg/random.ts';
-import { createWasmEncoder } from './encoder-wasm.ts';
+import { createWasmEncoder, type EncoderIo } from './encoder-wasm.ts';
 import type { WasmArena } from '../wasm/loader.ts';
 
 export interface Algorithm1Settings {
@@ -32,27 +33,6 @@ export interface Algorithm1Settings {
   lambdaStar: number;
   /** Step parameter; default ‖U‖₂² + 1 + λ*. */
   alpha?: number;
-}
-
-/** Largest singular value of U, by power iteration on UᵀU (q×q). */
-export function spectralNorm(u: Mat): number {
-  const q = u.cols;
-  const g = mat(q, q);
-  gemmTN(u, u, g);
-  let v = new Float64Array(q).fill(1 / Math.sqrt(q));
-  let lambda = 0;
-  for (let it = 0; it < 500; it++) {
-    const w = new Float64Array(q);
-    for (let j = 0; j < q; j++) for (let i = 0; i < q; i++) w[i] += g.data[i + j * q] * v[j];
-    const norm = Math.hypot(...w);
-    if (norm === 0) return 0;
-    for (let i = 0; i < q; i++) w[i] /= norm;
-    const converged = Math.abs(norm - lambda) <= 1e-10 * norm;
-    lambda = norm;
-    v = w;
-    if (converged) break;
-  }
-  return Math.sqrt(lambda);
 }
 
 export function algorithm1Alpha(u: Mat, lambdaStar: number): number {
@@ -209,11 +189,13 @@ export interface EncoderOptions {
   fast?: boolean;
   /** Where the wasm encoder keeps the model (the caller commits it before run()); default its own memory. */
   arena?: WasmArena;
+  /** With `arena`: the wasm encoder's input and outputs are these regions of it (see EncoderIo). */
+  io?: EncoderIo;
 }
 
 export function createEncoder(model: Model, opts: EncoderOptions = {}): Encoder {
   if (model.header.structure === 'dense') return new DenseEncoder(model);
-  return ((opts.fast ?? true) ? createWasmEncoder(model, opts.arena) : null) ?? new StructuredEncoder(model);
+  return ((opts.fast ?? true) ? createWasmEncoder(model, opts.arena, opts.io) : null) ?? new StructuredEncoder(model);
 }
 
 /** out += P (Q x) for the r columns of P starting at column c0 (P: m × ·, Q: r × m, column-major). */
@@ -233,14 +215,14 @@ function addLowRank(P: Float32Array, Q: Float32Array, c0: number, r: number, x: 
   }
 }
 
-/** U s into out (m). */
-function decode(U: Float32Array, m: number, q: number, s: Float32Array | Float64Array, out: Float32Array): void {
+/** out = A v for A rows × count (column-major), skipping the columns whose coefficient is 0. */
+function product(A: Float32Array, rows: number, v: ArrayLike<number>, count: number, out: Float32Array): void {
   out.fill(0);
-  for (let a = 0; a < q; a++) {
-    const sa = s[a];
-    if (sa === 0) continue;
-    const off = a * m;
-    for (let i = 0; i < m; i++) out[i] += U[off + i] * sa;
+  for (let j = 0; j < count; j++) {
+    const vj = v[j];
+    if (vj === 0) continue;
+    const off = j * rows;
+    for (let i = 0; i < rows; i++) out[i] += A[off + i] * vj;
   }
 }
 
@@ -270,14 +252,7 @@ class DenseEncoder implements Encoder {
     const { m, q, layers: T, variant } = this.header;
     const n = m + q, W = this.W, H = this.H, t = this.t, b = this.b, z = this.z, y = this.y;
     const nonneg = variant === 'rnmf';
-    // b = W x (column-major W: accumulate columns; skip silent bins)
-    b.fill(0);
-    for (let i = 0; i < m; i++) {
-      const xi = x[i];
-      if (xi === 0) continue;
-      const off = i * n;
-      for (let k = 0; k < n; k++) b[k] += W[off + k] * xi;
-    }
+    product(W, n, x, m, b); // b = W x (skipping silent bins)
     z.fill(0);
     for (let layer = 0; layer < T; layer++) {
       for (let k = 0; k < n; k++) y[k] = prox(b[k], t[k], nonneg);
@@ -292,7 +267,7 @@ class DenseEncoder implements Encoder {
       }
     }
     for (let i = 0; i < m; i++) voice[i] = y[q + i];
-    decode(this.U, m, q, y, accomp);
+    product(this.U, m, y, q, accomp); // U s
   }
 }
 
@@ -301,7 +276,7 @@ class StructuredEncoder implements Encoder {
   private readonly a: Record<string, Float32Array>;
   // Work vectors in f64: b sums hundreds of f32 products per layer; rounding them to f32 at every
   // step lost up to ~1e-5 of the output scale over 10 layers. In f64 this is the accurate reference
-  // the wasm encoder (src/wasm/encoder.ts) is checked against.
+  // the wasm encoder (encoder-wasm.ts) is checked against.
   private readonly bs: Float64Array;
   private readonly bo: Float64Array;
   private readonly ys: Float64Array;
@@ -386,6 +361,6 @@ class StructuredEncoder implements Encoder {
       }
     }
     for (let i = 0; i < m; i++) voice[i] = yo[i];
-    decode(U, m, q, ys, accomp);
+    product(U, m, ys, q, accomp); // U s
   }
 }
