@@ -63,6 +63,16 @@ function readSplits(dir: string): Map<string, string> | null {
   return new Map(rows.map((r) => r.split(',')).map((c) => [c[clip], c[split]]));
 }
 
+/**
+ * The singers (clip-name prefixes) with clips in `split`, or an empty set where the folder has no
+ * splits.csv or no such split. For the `extra` split: singers a product model may train on, so
+ * their dev clips are not unseen singers for it.
+ */
+export function singersOfSplit(dir: string, split: string): Set<string> {
+  const splits = readSplits(dir);
+  return new Set([...(splits ?? new Map<string, string>())].filter(([, s]) => s === split).map(([clip]) => clip.split('_')[0]));
+}
+
 /** Lists the items of a data folder (optionally one split, or several joined by commas). */
 export function listItems(dir: string, split?: string): ItemRef[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataError(`${dir}: no such folder`);
