@@ -9,7 +9,7 @@ export const SEPARATOR_PROCESSOR = 'voice-separator';
 export const RECORDER_PROCESSOR = 'voicesplit-recorder';
 
 export type ToSeparator =
-  /** A model file's bytes (transferred): decoded and validated in the worklet, then used. */
+  /** A model file's bytes (transferred): decoded in the worklet (a Model cannot be posted), which validates it, then used. */
   | { type: 'model'; bytes: ArrayBuffer }
   /** Forget the audio heard so far (after a seek or a source change). */
   | { type: 'reset' }

@@ -2,7 +2,7 @@
  * The voice separator as an AudioWorkletProcessor: one input (mono or stereo), two stereo outputs,
  * 0 = voice and 1 = accompaniment.
  *
- * The separation itself is src/core/separator.ts, the same code the CLI and the export run: it
+ * The separation itself is src/core/separate/separator.ts, the same code the CLI and the export run: it
  * buffers the input into 1024-sample windows every 256 samples (at the model's rate, resampling
  * from and to the context's rate as needed), runs the NN RNMF network on one frame at a time, and
  * overlap-adds the masked voice; accompaniment = the delayed input − voice. Stereo is kept: the
@@ -67,7 +67,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
           this.failureReported = false;
           break;
         case 'stats': {
-          const s = this.separator?.stats;
+          const s = this.separator?.counters;
           this.post({
             type: 'stats', ready: this.separator !== null, frames: s?.frames ?? 0, badSamples: s?.badSamples ?? 0,
             quanta: this.quanta, silentQuanta: this.silentQuanta, failed: this.failed, exceptions: this.exceptions,
@@ -90,7 +90,11 @@ class SeparatorProcessor extends AudioWorkletProcessor {
     }
   }
 
-  /** Decodes and validates the model here (a bad file is refused with the decoder's message). */
+  /**
+   * Rebuilds the Model from the file's bytes: a Model cannot be posted to the audio thread, so this
+   * decode is needed (the page validated the bytes on its side). Its checks come with it: a bad
+   * file is refused with the decoder's message, never thrown.
+   */
   private loadModel(bytes: ArrayBuffer): void {
     let separator: Separator;
     try {
@@ -114,10 +118,10 @@ class SeparatorProcessor extends AudioWorkletProcessor {
   process(inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
     this.timer.begin();
     const sep = this.separator;
-    const framesBefore = sep !== null ? sep.stats.frames : 0;
+    const framesBefore = sep !== null ? sep.counters.frames : 0;
     const n = this.render(inputs, outputs);
     // Frames this call ran (a reset or a new model only arrives between calls).
-    const frames = sep !== null ? sep.stats.frames - framesBefore : 0;
+    const frames = sep !== null ? sep.counters.frames - framesBefore : 0;
     this.timer.end(frames, currentTime, (n / sampleRate) * 1e6);
     return true;
   }

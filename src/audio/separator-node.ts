@@ -41,7 +41,8 @@ export class SeparatorNode {
   }
 
   /**
-   * Sends a model file to the processor, which validates it and switches to it. The buffer is
+   * Sends a model file to the processor, which decodes it (the page's Model cannot cross to the
+   * audio thread; the decode validates it there too) and switches to it. The buffer is
    * transferred (detached here): pass a copy if you need to keep it. Resolves when the processor
    * is ready; rejects with the processor's reason if it refuses the model (the previous model,
    * if any, stays in use).

@@ -1,12 +1,13 @@
 /**
  * Turns a file's bytes into a song: its samples at its own rate (for export, as the CLI would
- * read it) and an AudioBuffer at the context's rate (for playback).
+ * read it) and an AudioBuffer at the context's rate (for playback). The training clips are read
+ * by the same decodeAudioFile() (src/jobs/train/train.ts).
  *
  * WAV is read by src/io/wav.ts (exact samples, the same reader as the CLI's); everything else
  * (MP3, OGG, FLAC, AAC, …) by the browser's decodeAudioData. Failures become a DecodeError with a
  * message for the page; nothing that was loaded before is touched.
  */
-import { decodeWav } from './wav.ts';
+import { decodeWav, isWav } from './wav.ts';
 import { sniffSampleRate } from './sniff.ts';
 
 export interface Song {
@@ -30,10 +31,6 @@ export class DecodeError extends Error {
 }
 
 const stem = (fileName: string) => fileName.replace(/\.[^./\\]+$/, '') || 'song';
-
-function channelsOf(buffer: AudioBuffer): Float32Array[] {
-  return Array.from({ length: Math.min(2, buffer.numberOfChannels) }, (_, c) => buffer.getChannelData(c).slice());
-}
 
 /** An AudioBuffer holding these samples. */
 export function bufferOf(channels: Float32Array[], rate: number): AudioBuffer {
@@ -66,49 +63,64 @@ export function shareable(channels: Float32Array[]): Float32Array[] {
   });
 }
 
-export async function decodeSong(ctx: BaseAudioContext, input: ArrayBuffer | Uint8Array, fileName: string, title = fileName): Promise<Song> {
+/** A file's samples at its own rate, as decodeAudioFile() reads them. */
+export interface DecodedFile {
+  sampleRate: number;
+  /** Every channel of the file. */
+  channels: Float32Array[];
+  /** The browser's AudioBuffer (at `sampleRate`) when the browser decoded the file, else null (WAV). */
+  decoded: AudioBuffer | null;
+}
+
+/**
+ * A file's samples at its own rate, every channel: WAV by src/io/wav.ts, anything else by the
+ * browser, decoded at the rate its header gives (sniff.ts). Where the header gives none, or gives
+ * the rate of `decoder`, the browser decodes with `decoder`: a context (the page's, so that its
+ * AudioBuffer can be played as it is) or a rate. Throws DecodeError with a message for the page.
+ * Used for the song (decodeSong) and for training clips (src/jobs/train/train.ts).
+ */
+export async function decodeAudioFile(input: ArrayBuffer | Uint8Array, fileName: string, decoder: BaseAudioContext | number): Promise<DecodedFile> {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length === 0) throw new DecodeError(`“${fileName}” is empty.`);
-  const name = stem(fileName);
-  const fileRate = sniffSampleRate(bytes);
-
-  // 1. The samples at the file's own rate.
-  let native: { rate: number; channels: Float32Array[]; fileChannels: number } | null = null;
-  let played: AudioBuffer | null = null;
-  const isWav = bytes.length >= 12 && String.fromCharCode(...bytes.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...bytes.subarray(8, 12)) === 'WAVE';
-  if (isWav) {
+  if (isWav(bytes)) {
     try {
       const wav = decodeWav(bytes, `“${fileName}”`);
-      native = { rate: wav.sampleRate, channels: wav.channels.slice(0, 2), fileChannels: wav.channels.length };
+      return { sampleRate: wav.sampleRate, channels: wav.channels, decoded: null };
     } catch {
-      native = null; // an encoding the reader does not know (ADPCM, …): let the browser try
+      /* an encoding the reader does not know (ADPCM, …): let the browser try */
     }
   }
-  if (!native) {
-    if (fileRate && fileRate !== ctx.sampleRate) {
-      const atRate = await browserDecode(new OfflineAudioContext(1, 1, fileRate), bytes, fileName);
-      native = { rate: fileRate, channels: channelsOf(atRate), fileChannels: atRate.numberOfChannels };
-    } else {
-      played = await browserDecode(ctx, bytes, fileName);
-      native = { rate: played.sampleRate, channels: channelsOf(played), fileChannels: played.numberOfChannels };
-    }
-  }
-  if (native.channels.length === 0 || native.channels[0].length === 0) throw new DecodeError(`“${fileName}” holds no audio samples.`);
+  const fileRate = sniffSampleRate(bytes);
+  const ctx = typeof decoder === 'number' ? new OfflineAudioContext(1, 1, fileRate ?? decoder)
+    : fileRate === null || fileRate === decoder.sampleRate ? decoder : new OfflineAudioContext(1, 1, fileRate);
+  const decoded = await browserDecode(ctx, bytes, fileName);
+  const channels = Array.from({ length: decoded.numberOfChannels }, (_, c) => decoded.getChannelData(c).slice());
+  if (channels.length === 0 || decoded.length === 0) throw new DecodeError(`“${fileName}” holds no audio samples.`);
+  return { sampleRate: decoded.sampleRate, channels, decoded };
+}
+
+/** A song from a file's bytes: the first two channels at the file's rate, and the buffer to play. */
+export async function decodeSong(ctx: BaseAudioContext, input: ArrayBuffer | Uint8Array, fileName: string, title = fileName): Promise<Song> {
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  // 1. The samples at the file's own rate.
+  const file = await decodeAudioFile(bytes, fileName, ctx);
+  const channels = file.channels.slice(0, 2);
 
   // 2. The buffer to play, at the context's rate (the browser's resampler is better than the
   //    linear interpolation a source node would do).
+  let played = file.decoded?.sampleRate === ctx.sampleRate ? file.decoded : null;
   if (!played) {
-    if (native.rate === ctx.sampleRate) played = bufferOf(native.channels, native.rate);
+    if (file.sampleRate === ctx.sampleRate) played = bufferOf(channels, file.sampleRate);
     else {
       try {
         played = await browserDecode(ctx, bytes, fileName);
       } catch {
-        played = bufferOf(native.channels, native.rate);
+        played = bufferOf(channels, file.sampleRate);
       }
     }
   }
   return {
-    name, title, sampleRate: native.rate, channels: shareable(native.channels), fileChannels: native.fileChannels,
-    playback: played, duration: native.channels[0].length / native.rate,
+    name: stem(fileName), title, sampleRate: file.sampleRate, channels: shareable(channels), fileChannels: file.channels.length,
+    playback: played, duration: channels[0].length / file.sampleRate,
   };
 }

@@ -6,13 +6,15 @@
  * output does) and the page can say when the song's rate differs from the model's.
  * Returns null for formats it does not know (AAC/M4A, …): the caller then uses the context's rate.
  */
+import { isWav } from './wav.ts';
+
 export function sniffSampleRate(bytes: Uint8Array): number | null {
   const b = bytes, n = b.length;
   const ascii = (at: number, s: string) => at + s.length <= n && [...s].every((c, i) => b[at + i] === c.charCodeAt(0));
   const u32le = (at: number) => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
   const valid = (r: number) => (r >= 1000 && r <= 768000 ? r : null);
 
-  if (ascii(0, 'RIFF') && ascii(8, 'WAVE')) {
+  if (isWav(b)) {
     for (let at = 12; at + 8 <= n; ) {
       const len = u32le(at + 4);
       if (ascii(at, 'fmt ') && at + 16 <= n) return valid(u32le(at + 12));

@@ -23,14 +23,20 @@ function fourcc(v: DataView, at: number): string {
   return String.fromCharCode(v.getUint8(at), v.getUint8(at + 1), v.getUint8(at + 2), v.getUint8(at + 3));
 }
 
+/** Whether the bytes start as a WAV file does: "RIFF", the length, "WAVE". */
+export function isWav(bytes: Uint8Array): boolean {
+  const at = (i: number, s: string) => [...s].every((c, k) => bytes[i + k] === c.charCodeAt(0));
+  return bytes.length >= 12 && at(0, 'RIFF') && at(8, 'WAVE');
+}
+
 /** Decodes a WAV file. Throws AudioFormatError with a readable reason for anything it cannot read. */
 export function decodeWav(bytes: Uint8Array, what = 'input'): Audio {
   const fail = (why: string): never => {
     throw new AudioFormatError(`${what}: ${why}`);
   };
   if (bytes.length < 12) fail('not a WAV file (too short)');
+  if (!isWav(bytes)) fail('not a WAV file (no RIFF/WAVE header)');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (fourcc(v, 0) !== 'RIFF' || fourcc(v, 8) !== 'WAVE') fail('not a WAV file (no RIFF/WAVE header)');
   let fmt: { format: number; channels: number; rate: number; bits: number; blockAlign: number } | null = null;
   let dataAt = -1;
   let dataLen = 0;

@@ -1,8 +1,8 @@
 /**
  * Models in IndexedDB (idb-keyval), so the page separates offline after its first visit.
  *
- *   first visit     fetch public/models/<file> → decodeModel (validates: magic, version, length,
- *                   checksum, shapes) → store in IndexedDB → use
+ *   first visit     fetch public/models/<file> → validatedModel (decodes and validates: magic,
+ *                   version, length, checksum, shapes) → store in IndexedDB → use
  *   later visits    read IndexedDB → validate again → use (works with the network cut)
  *   stored model invalid (corrupt, truncated, from another format)
  *                   → delete it, fetch the shipped one, say so on the page
@@ -17,7 +17,7 @@
  * page does not fetch it again on every visit.
  */
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
-import { crc32, decodeModel, describeModel, ModelError, type Model } from '../core/model/model.ts';
+import { crc32, describeModel, ModelError, validatedModel, type Model } from '../core/model/model.ts';
 
 export interface ManifestEntry {
   id: string;
@@ -129,7 +129,7 @@ function toArrayBuffer(x: unknown): ArrayBuffer | null {
   return null;
 }
 
-/** Validates a stored record: the bytes must decode and match the CRC recorded with them. */
+/** Validates a stored record: the bytes must match the CRC recorded with them, and decode (the file's own CRC too). */
 function checkStored(rec: StoredModel | undefined): { model: Model; bytes: ArrayBuffer } | { problem: string } | null {
   if (rec === undefined) return null;
   const bytes = toArrayBuffer(rec?.bytes);
@@ -139,7 +139,7 @@ function checkStored(rec: StoredModel | undefined): { model: Model; bytes: Array
     return { problem: `its checksum ${actual} does not match the ${rec.crc32} it was stored with` };
   }
   try {
-    return { model: decodeModel(bytes), bytes };
+    return { model: validatedModel(bytes), bytes };
   } catch (e) {
     return { problem: e instanceof Error ? e.message : String(e) };
   }
@@ -167,7 +167,7 @@ async function fetchModelFile(base: string, entry: Pick<ManifestEntry, 'file' | 
   if (!r.ok) throw new ModelUnavailableError(`could not download the model ${url}: HTTP ${r.status}`);
   const bytes = await r.arrayBuffer();
   try {
-    return { bytes, model: decodeModel(bytes) };
+    return { bytes, model: validatedModel(bytes) };
   } catch (e) {
     throw new ModelError(`the shipped model ${entry.file} is invalid: ${(e as Error).message}`);
   }
@@ -323,11 +323,12 @@ export function newUserModelId(): string {
 }
 
 /**
- * Validates a model file (it must decode) and stores it as a user model. Throws ModelError for an
- * invalid file, StorageError when storage refuses it (full, unavailable); stores nothing then.
+ * Validates a model file (it must decode; a training result, validated where it came in, is not decoded
+ * again) and stores it as a user model. Throws ModelError for an invalid file, StorageError when
+ * storage refuses it (full, unavailable); stores nothing then.
  */
 export async function saveUserModel(bytes: ArrayBuffer, name: string, id = newUserModelId()): Promise<UserModelEntry> {
-  const model = decodeModel(bytes);
+  const model = validatedModel(bytes);
   const rec: StoredUserModel = {
     format: 1, id, bytes: bytes.slice(0), crc32: hex32(crc32(new Uint8Array(bytes))), name, description: describeModel(model), storedAt: new Date().toISOString(),
   };

@@ -8,12 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Download } from '@playwright/test';
 import { decodeModel } from '../../src/core/model/model.ts';
 import type { GpuInfo } from '../../src/gpu/detect.ts';
 import type { BatchCheck, ProductCheck } from '../../src/gpu/selftest.ts';
 import type { Audio } from '../../src/io/wav.ts';
-import { expect, headroom, loadStems, MODEL_PATH, maxAbsDiff, openApp, readDownloads, runCli, tempDir, test, toBase64, writeWav } from './helpers.ts';
+import {
+  collectDownloads, expect, headroom, loadStems, MODEL_PATH, maxAbsDiff, openApp, openSongFile, readDownloads, runCli, tempDir, test, toBase64, writeWav,
+} from './helpers.ts';
 
 interface GpuHandle {
   detect(): GpuInfo;
@@ -92,12 +93,9 @@ test('Export on the GPU path (?compute=gpu) gives the CLI’s files', async ({ p
   test.setTimeout(240_000);
   const cli = runCli(mixPath, join(dir, 'cli'));
   await openApp(page, '/?compute=gpu');
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: 'Open file', exact: true }).click();
-  await (await chooser).setFiles(mixPath);
+  await openSongFile(page, mixPath);
   await expect(page.locator('#song-title')).toHaveText('gpu-mix.wav');
-  const downloads: Download[] = [];
-  page.on('download', (d) => downloads.push(d));
+  const downloads = collectDownloads(page);
   await page.getByRole('button', { name: 'Export', exact: true }).click();
   await expect(page.locator('#export-mode')).toContainText('GPU');
   await expect.poll(() => downloads.length, { timeout: 180_000 }).toBe(2);

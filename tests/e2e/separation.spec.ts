@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Download } from '@playwright/test';
 import { BssEval } from '../../src/eval/bsseval.ts';
 import { decodeModel } from '../../src/core/model/model.ts';
 import { Separator } from '../../src/core/separate/separator.ts';
 import type { Audio } from '../../src/io/wav.ts';
 import {
-  dB, expect, headroom, MODEL_PATH, loadStems, maxAbsDiff, openApp, readDownloads, renderInPage, rms, runCli, screenshot, tempDir, test, writeWav,
+  collectDownloads, dB, expect, headroom, MODEL_PATH, loadStems, maxAbsDiff, openApp, openSongFile, readDownloads, renderInPage, rms,
+  runCli, screenshot, tempDir, test, writeWav,
 } from './helpers.ts';
 
 const ITEM = 'music_delta_80s_rock';
@@ -84,13 +84,10 @@ test('Export downloads voice and accompaniment WAVs equal to the CLI’s', async
   const longPath = writeWav(join(dir, 'rock-long.wav'), long);
   const cliLong = runCli(longPath, join(dir, 'cli-long'));
   await openApp(page);
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: 'Open file', exact: true }).click();
-  await (await chooser).setFiles(longPath);
+  await openSongFile(page, longPath);
   await expect(page.locator('#song-title')).toHaveText('rock-long.wav');
 
-  const downloads: Download[] = [];
-  page.on('download', (d) => downloads.push(d));
+  const downloads = collectDownloads(page);
   const progress = page.getByRole('progressbar', { name: 'Export progress' });
   await page.getByRole('button', { name: 'Export', exact: true }).click();
   await expect(progress).toBeVisible();

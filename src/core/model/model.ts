@@ -5,7 +5,7 @@
  *
  *   offset  size  field
  *   0       8     magic "NNRNMF\0\0"
- *   8       4     u32 format version (1)
+ *   8       4     u32 format version (2)
  *   12      4     u32 total file length in bytes
  *   16      4     u32 CRC-32 of bytes [20, total)
  *   20      4×11  u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure,
@@ -322,6 +322,30 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   }
   const model: Model = { header, arrays, info };
   validateModel(model);
+  return model;
+}
+
+/**
+ * Model files this thread has decoded, by buffer. The page decodes and validates a file once where
+ * its bytes come in (a download, IndexedDB, the training worker's result) and hands the buffer on;
+ * code in the same thread that gets the buffer later (storing it, planning an export) reads the
+ * Model from here instead of decoding and checksumming it again. Only this realm trusts the mark:
+ * a buffer posted to a worker or the worklet arrives as a new buffer there, and is decoded there.
+ */
+const validated = new WeakMap<ArrayBuffer, Model>();
+
+/**
+ * decodeModel(bytes), done once per buffer in this thread: a buffer decoded here before gives the
+ * same Model (which its users only read), a new one is decoded and remembered. Throws ModelError
+ * as decodeModel does. The bytes must not be changed after they were validated.
+ */
+export function validatedModel(bytes: ArrayBuffer): Model {
+  let model = validated.get(bytes);
+  // A buffer transferred away since (detached, 0 bytes) goes to decodeModel again, which throws.
+  if (!model || bytes.byteLength === 0) {
+    model = decodeModel(bytes);
+    validated.set(bytes, model);
+  }
   return model;
 }
 

@@ -9,7 +9,7 @@
  * dense ones (their n×n layers are products the batch path does 4× faster than frame by frame).
  * Every engine gives the same files to f32 rounding.
  */
-import { decodeModel, type ModelHeader } from '../../core/model/model.ts';
+import { validatedModel, type ModelHeader } from '../../core/model/model.ts';
 import { planSpans, type Span } from '../../core/separate/spans.ts';
 import type { ComputeMode, GpuInfo } from '../../gpu/detect.ts';
 import type { ExportEngine, ExportMessage, ExportRequest } from './export.worker.ts';
@@ -65,7 +65,7 @@ const MAX_WORKERS = 8;
  * Starts an export. `onProgress` gets a fraction in [0, 1].
  *
  * On the CPU engine a long song is cut into parts, one worker each, up to the cores there are
- * (core/spans.ts: each part warms the separator up on what precedes it, so the files equal the
+ * (core/separate/spans.ts: each part warms the separator up on what precedes it, so the files equal the
  * whole separation to f32 rounding). The song's samples reach the workers without a copy when they
  * are in SharedArrayBuffers (decode.ts's shareable()); otherwise one worker gets a copy. The files
  * are built from the workers' chunks as they come (see export.worker.ts). `modelBytes` is copied
@@ -150,9 +150,9 @@ export function exportSong(
   };
 }
 
-/** The header of a model file (its checks included), for planning. */
+/** The header of a model file, for planning (the page's model was validated when it was loaded: not decoded again). */
 function modelHeader(bytes: ArrayBuffer): ModelHeader {
-  return decodeModel(bytes).header;
+  return validatedModel(bytes).header;
 }
 
 /** Saves a blob under a file name through a temporary link. */

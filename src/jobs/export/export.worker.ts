@@ -6,12 +6,12 @@
  * stereo song's two files) on the workers' threads, beside the separation, instead of queueing it
  * on the page's thread. Two engines, the same separation to f32 rounding:
  *
- * - stream: core/separator.ts's Separator exactly as separateChannels() runs it (the CLI's path),
- *   over the whole song or one part of it (core/spans.ts: the page runs one worker per part on a
+ * - stream: core/separate/separator.ts's Separator exactly as separateChannels() runs it (the CLI's path),
+ *   over the whole song or one part of it (core/separate/spans.ts: the page runs one worker per part on a
  *   multi-core machine). Fed in blocks of at most 16384 samples so it can report progress; the
  *   separator's output does not depend on the block size. The WebAssembly SIMD path of the
  *   AudioWorklet.
- * - batch: core/batch.ts, the network on many frames at once through the matrix products, on our
+ * - batch: core/separate/batch.ts, the network on many frames at once through the matrix products, on our
  *   WebAssembly SIMD gemm ('wasm') or on gpu.js kernels ('webgl2' | 'webgl' on the GPU, through an
  *   OffscreenCanvas, which gpu.js makes itself in a worker; 'cpu' for the bench).
  *
@@ -99,7 +99,7 @@ class ChunkSender {
 }
 
 /**
- * The streaming separator over the song or one part of it (core/spans.ts; the whole song is the
+ * The streaming separator over the song or one part of it (core/separate/spans.ts; the whole song is the
  * CLI's separateChannels exactly). Each block goes straight into the outgoing chunks: no whole-song
  * array per channel is made. Returns what ran.
  */
@@ -148,6 +148,7 @@ self.onmessage = async (e: MessageEvent<ExportRequest>) => {
     const { sampleRate, channels } = e.data;
     const compute = e.data.compute ?? { engine: 'stream' };
     const span = e.data.span ?? { start: 0, from: 0, to: channels[0].length };
+    // The page validated these bytes, but a Model cannot be posted: this thread rebuilds it.
     const model = decodeModel(e.data.model);
     let ran: string;
     let fallback: string | null = null;

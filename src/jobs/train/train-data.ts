@@ -1,6 +1,6 @@
 /**
  * Training data from the files a person gives the page: decoded clips in, the frame sets of
- * src/core/train.ts out (frames from src/core/features.ts, normalised exactly as the separator
+ * src/core/network/train.ts out (frames from src/core/signal/features.ts, normalised exactly as the separator
  * normalises them), with a validation split and every problem a person can meet turned into a
  * {@link TrainDataError} with a message for the page.
  *

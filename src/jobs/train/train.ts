@@ -1,13 +1,13 @@
 /**
- * Training on the page: runs ./train.worker.ts (src/core/train.ts on frames from
- * src/core/features.ts) and hands back the trained model's file, decoded again here to be sure it
- * is valid. Cancelling terminates the worker; nothing is kept from it.
+ * Training on the page: runs ./train.worker.ts (src/core/network/train.ts on frames from
+ * src/core/signal/features.ts) and hands back the trained model's file, validated here where it
+ * enters the page (storing it then does not decode it again). Cancelling terminates the worker;
+ * nothing is kept from it.
  */
-import { decodeModel, type Model } from '../../core/model/model.ts';
+import { validatedModel, type Model } from '../../core/model/model.ts';
 import type { TrainProgress } from '../../core/network/train.ts';
 import type { GpuJsMode } from '../../gpu/kernels.ts';
-import { decodeWav } from '../../io/wav.ts';
-import { sniffSampleRate } from '../../io/sniff.ts';
+import { decodeAudioFile, DecodeError } from '../../io/decode.ts';
 import type { AudioClip, TrainFiles } from './train-data.ts';
 import type { TrainMessage, TrainRequest, TrainSettings } from './train.worker.ts';
 import TrainWorker from './train.worker.ts?worker';
@@ -49,31 +49,18 @@ export class TrainInputError extends Error {
 }
 
 /**
- * A training file's samples at its own rate, every channel: WAV by the project's reader, anything
- * else by the browser (decoded at the file's own rate where its header says it). Throws
- * TrainInputError with a message for the page.
+ * A training file's samples at its own rate, every channel (src/io/decode.ts, as the song is read;
+ * a file whose header gives no rate is decoded at 44.1 kHz). Throws TrainInputError with a message
+ * for the page.
  */
 export async function decodeClip(file: Blob & { name: string }): Promise<AudioClip> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  if (bytes.length === 0) throw new TrainInputError(`“${file.name}” is empty.`);
-  const isWav = bytes.length >= 12 && String.fromCharCode(...bytes.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...bytes.subarray(8, 12)) === 'WAVE';
-  if (isWav) {
-    try {
-      const wav = decodeWav(bytes, `“${file.name}”`);
-      if (wav.channels.length > 0 && wav.channels[0].length > 0) return { name: file.name, sampleRate: wav.sampleRate, channels: wav.channels };
-    } catch {
-      /* an encoding the reader does not know: let the browser try */
-    }
-  }
-  const rate = sniffSampleRate(bytes) ?? 44100;
-  let buffer: AudioBuffer;
+  const bytes = await file.arrayBuffer();
   try {
-    buffer = await new OfflineAudioContext(1, 1, rate).decodeAudioData(bytes.slice().buffer);
+    const { sampleRate, channels } = await decodeAudioFile(bytes, file.name, 44100);
+    return { name: file.name, sampleRate, channels };
   } catch (e) {
-    throw new TrainInputError(`“${file.name}” could not be decoded: this browser cannot read it as audio (${(e as Error)?.message || 'unknown format'}). Try WAV, MP3, OGG or FLAC.`);
+    throw e instanceof DecodeError ? new TrainInputError(e.message) : e;
   }
-  if (buffer.length === 0) throw new TrainInputError(`“${file.name}” holds no audio samples.`);
-  return { name: file.name, sampleRate: buffer.sampleRate, channels: Array.from({ length: buffer.numberOfChannels }, (_, c) => buffer.getChannelData(c).slice()) };
 }
 
 export interface TrainCallbacks {
@@ -99,7 +86,8 @@ export function startTraining(
       else if (m.type === 'done') {
         worker.terminate();
         try {
-          const model = decodeModel(m.model);
+          // The file enters the page here: decoded and validated once, for this thread.
+          const model = validatedModel(m.model);
           resolve({ bytes: m.model, model, description: m.description, history: m.history, seconds: m.seconds, ran: m.ran });
         } catch (err) {
           reject(new Error(`the trained model did not validate: ${(err as Error).message}`));

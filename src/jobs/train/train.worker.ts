@@ -1,12 +1,13 @@
 /**
- * Training worker: fine-tunes a model on the page with src/core/train.ts itself (the code of
- * `npm run train`), on frames from src/core/features.ts (via ./train-data.ts), off the main
+ * Training worker: fine-tunes a model on the page with src/core/network/train.ts itself (the code of
+ * `npm run train`), on frames from src/core/signal/features.ts (via ./train-data.ts), off the main
  * thread. The matrix products run on our WebAssembly SIMD kernels ('wasm'), or on gpu.js kernels
  * on a hardware GPU ('webgl2' | 'webgl', through an OffscreenCanvas that gpu.js makes in a worker),
  * with the weights kept on the GPU and re-uploaded only after a step changes them.
  *
  * In: the model file, the decoded clips, the options. Out: progress at each validation, then the
- * trained model's file, already checked by decoding it again. Cancelling is terminating the worker:
+ * trained model's file (encodeModel validates the model; the page decodes the file where it
+ * arrives, ./train.ts). Cancelling is terminating the worker:
  * nothing it did is kept.
  */
 import { setMatrixBackend } from '../../core/linalg/matrix.ts';
@@ -46,6 +47,7 @@ self.onmessage = async (e: MessageEvent<TrainRequest>) => {
   const t0 = Date.now();
   const { settings } = e.data;
   try {
+    // The page validated these bytes, but a Model cannot be posted: this thread rebuilds it.
     const model = decodeModel(e.data.model);
     const baseName = typeof model.info.name === 'string' ? model.info.name : 'model';
     const data = buildTrainData(settings.regime, e.data.files, model.header);
@@ -98,11 +100,9 @@ self.onmessage = async (e: MessageEvent<TrainRequest>) => {
       files: [...e.data.files.pairs.flatMap((p) => [p.voice.name, p.accomp.name]), ...e.data.files.voiceOnly.map((c) => c.name), ...e.data.files.accompOnly.map((c) => c.name), ...e.data.files.mixtures.map((c) => c.name)],
       validationLoss: { start: first.valLoss, best: last.bestValLoss, bestStep: last.bestStep },
     };
-    // The file is checked the way the page will read it: encode, then decode again.
-    const bytes = encodeModel(model);
-    const check = decodeModel(bytes);
-    const buffer = bytes.slice().buffer;
-    post({ type: 'done', model: buffer, description: describeModel(check), history, seconds: (Date.now() - t0) / 1000, ran }, [buffer]);
+    // encodeModel checks the model; the page reads the file back where it receives it (./train.ts).
+    const buffer = encodeModel(model).slice().buffer;
+    post({ type: 'done', model: buffer, description: describeModel(model), history, seconds: (Date.now() - t0) / 1000, ran }, [buffer]);
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err), data: err instanceof TrainDataError });
   }
