@@ -35,21 +35,20 @@ export function wireShortcuts(page: Page, transport: Transport, mixer: Mixer): v
 }
 
 /**
- * Whether the focus is where it is because of a pointer press: set by a press (whether or not it
- * moves the focus), cleared by any focus that arrives otherwise. A press lasts until just after its
- * click, since a click on a label moves the focus only then.
+ * Whether the focus is where it is because of a pointer press. A press marks the next focus change
+ * as its own (a click on a label moves the focus only after the click), until a key is pressed;
+ * any other focus change (Tab, a script) clears the mark. No timers: the order of events decides.
  */
 function pointerFocus(): { byPointer: () => boolean } {
-  let pressing = false, byPointer = false;
+  let pending = false, byPointer = false;
   document.addEventListener('pointerdown', () => {
-    pressing = true;
-    byPointer = true;
+    pending = true;
+    byPointer = true; // the press keeps or takes the focus, even where it lands on no control
   }, true);
-  const released = () => setTimeout(() => (pressing = false));
-  document.addEventListener('pointerup', released, true);
-  document.addEventListener('pointercancel', released, true);
+  document.addEventListener('keydown', () => (pending = false), true);
   document.addEventListener('focusin', () => {
-    if (!pressing) byPointer = false;
+    byPointer = pending;
+    pending = false;
   }, true);
   return { byPointer: () => byPointer };
 }
