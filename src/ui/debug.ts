@@ -24,7 +24,6 @@ import { RECORDER_PROCESSOR, type RecorderResult } from '../../worklet/protocol.
 import { bufferOf } from '../io/decode.ts';
 import { DEFAULT_MIX, Engine, type Mix } from '../audio/engine.ts';
 import { loadRecorderModule } from '../audio/worklets.ts';
-import { decodeModel } from '../core/model/model.ts';
 import { separatorLatency } from '../core/separate/latency.ts';
 import type { App } from './app.ts';
 import { attachClock, startClock, type ClockMode, type TimingClock } from '../bench/clock.ts';
@@ -104,7 +103,7 @@ async function renderOffline(app: App, channels: Float32Array[], sampleRate: num
   if (channels.length < 1 || channels.length > 2) throw new Error('renderOffline takes one or two channels');
   const n = channels[0].length;
   // The offline context's length is fixed up front: the latency, from the same core the worklet runs.
-  const latency = separatorLatency(decodeModel(app.model.bytes).header, sampleRate);
+  const latency = separatorLatency(app.model.model.header, sampleRate);
   const ctx = new OfflineAudioContext({ numberOfChannels: 6, length: n + latency, sampleRate });
   const engine = await Engine.create(ctx, null);
   const ready = await engine.separator.setModel(app.model.bytes.slice(0));
