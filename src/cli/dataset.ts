@@ -142,3 +142,14 @@ export function mixture(item: Item): Float32Array {
   for (let i = 0; i < x.length; i++) x[i] = item.voice[i] + item.accomp[i];
   return x;
 }
+
+/** The recordings of a voice-only folder (DIR/<item>/voice.wav), each averaged to mono. */
+export function listVoices(dir: string): { name: string; sampleRate: number; signal: Float32Array }[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataError(`${dir}: no such folder`);
+  const names = readdirSync(dir).filter((d) => existsSync(join(dir, d, 'voice.wav'))).sort();
+  if (names.length === 0) throw new DataError(`${dir}: no <item>/voice.wav here`);
+  return names.map((name) => {
+    const a = readAudioFile(join(dir, name, 'voice.wav'));
+    return { name, sampleRate: a.sampleRate, signal: mono(a.channels) };
+  });
+}

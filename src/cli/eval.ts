@@ -70,7 +70,21 @@ interface Method {
   key: string;
   label: string;
   run(clip: Clip): Separation;
+  /** Separates one signal (a source alone); the NN methods only, which run on any input. */
+  separate?(signal: Float32Array, rate: number): Separation;
 }
+
+/** A model as `npm run separate` runs it. */
+function modelMethod(key: string, label: string, model: Model): Method {
+  const separate = (signal: Float32Array, rate: number): Separation => {
+    const r = separateChannels(model, rate, [signal]);
+    return { voice: r.voice[0], accomp: r.accomp[0] };
+  };
+  return { key, label, run: (c) => separate(c.mixture, c.rate), separate };
+}
+
+const energy = (x: Float32Array) => x.reduce((e, v) => e + v * v, 0);
+const decibels = (ratio: number) => (ratio > 0 ? 10 * Math.log10(ratio) : -Infinity);
 
 const MODEL_RATE = 16000;
 const KERNEL = new StftKernel({ fftSize: 1024, hop: 256 });
@@ -152,13 +166,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
       if (!only || only.has(pm.key)) skipped.push(`${pm.key} (no model file ${pm.file || shippedModelPath})`);
       continue;
     }
-    all.push({
-      key: pm.key, label: pm.label,
-      run: (c) => {
-        const r = separateChannels(model, c.rate, [c.mixture]);
-        return { voice: r.voice[0], accomp: r.accomp[0] };
-      },
-    });
+    all.push(modelMethod(pm.key, pm.label, model));
   }
   const methods = only ? all.filter((m) => only.has(m.key)) : all;
   // --methods '' (empty) with --model: only the given models.
@@ -205,13 +213,7 @@ function main(argv: string[]): void {
   const { methods, skipped } = buildMethods(only, models);
   for (const file of a.model ?? []) {
     const model = readModelFile(file);
-    methods.push({
-      key: `model:${file}`, label: `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`,
-      run: (c) => {
-        const r = separateChannels(model, c.rate, [c.mixture]);
-        return { voice: r.voice[0], accomp: r.accomp[0] };
-      },
-    });
+    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model));
   }
   if (methods.length === 0) throw new UsageError('no method to run');
   const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -224,7 +226,9 @@ function main(argv: string[]): void {
   const unseen = refs.filter((r) => !extraSingers.has(r.group)).length;
   const showUnseen = extraSingers.size > 0 && unseen > 0 && unseen < refs.length;
   type SingerScore = ClipScore & { singer: string };
-  const scores = new Map<string, { voice: SingerScore[]; accomp: SingerScore[]; seconds: number }>(methods.map((m) => [m.key, { voice: [], accomp: [], seconds: 0 }]));
+  // Sources alone: the energy each output gets when the input is the voice alone or the accompaniment alone.
+  const scores = new Map<string, { voice: SingerScore[]; accomp: SingerScore[]; seconds: number; alone: { voiceIn: [number, number]; accompIn: [number, number] } }>(
+    methods.map((m) => [m.key, { voice: [], accomp: [], seconds: 0, alone: { voiceIn: [0, 0], accompIn: [0, 0] } }]));
   const perClip: Record<string, unknown>[] = [];
   let audioSeconds = 0;
   const started = Date.now();
@@ -264,6 +268,12 @@ function main(argv: string[]): void {
       s.voice.push({ seconds, sdr: r.sdr[0], sir: r.sir[0], sar: r.sar[0], sdrMixture: mix.sdr[0], singer });
       s.accomp.push({ seconds, sdr: r.sdr[1], sir: r.sir[1], sar: r.sar[1], sdrMixture: mix.sdr[1], singer });
       row[m.key] = { sdr: [r.sdr[0], r.sdr[1]], sir: [r.sir[0], r.sir[1]], sar: [r.sar[0], r.sar[1]], seconds: dt };
+      if (m.separate) {
+        const fromVoice = m.separate(voice, rate), fromAccomp = m.separate(accomp, rate);
+        const e = [energy(fromVoice.voice), energy(fromVoice.accomp), energy(fromAccomp.voice), energy(fromAccomp.accomp)];
+        s.alone.voiceIn[0] += e[0]; s.alone.voiceIn[1] += e[1]; s.alone.accompIn[0] += e[2]; s.alone.accompIn[1] += e[3];
+        Object.assign(row[m.key] as object, { voiceAloneDb: decibels(e[1] / e[0]), accompAloneDb: decibels(e[2] / e[3]) });
+      }
     }
     perClip.push(row);
     const eta = ((Date.now() - started) / 1000 / (k + 1)) * (refs.length - k - 1);
@@ -278,18 +288,23 @@ function main(argv: string[]): void {
     return {
       key: m.key, label: m.label, gnsdr: v.gnsdr, gsir: v.gsir, gsar: v.gsar, accompGnsdr: acc.gnsdr,
       unseenGnsdr: vu.gnsdr, unseenAccompGnsdr: au.gnsdr, secondsPerSecond: s.seconds / audioSeconds,
+      // dB of the wrong output below the right one, over all clips' energy (NN methods only).
+      voiceAloneDb: m.separate ? decibels(s.alone.voiceIn[1] / s.alone.voiceIn[0]) : null,
+      accompAloneDb: m.separate ? decibels(s.alone.accompIn[0] / s.alone.accompIn[1]) : null,
     };
   });
   const out: string[] = [];
   out.push(`Voice separation on ${dataDir.replace(/.*\/shared\/data\//, '../shared/data/')}${split ? ` split ${split}` : ''}: ${refs.length} clips, ${(audioSeconds / 60).toFixed(1)} min (BSS-eval v3, duration-weighted)`);
   out.push('');
   const unseenHead = showUnseen ? ` GNSDR, ${unseen} clips of unseen singers | accomp., unseen |` : '';
-  out.push(`| Method | GNSDR | GSIR | GSAR | accomp. GNSDR |${unseenHead} s per s of audio |`);
-  out.push(`|---|---:|---:|---:|---:|${showUnseen ? '---:|---:|' : ''}---:|`);
+  out.push(`| Method | GNSDR | GSIR | GSAR | accomp. GNSDR |${unseenHead} voice alone: accomp. out, dB | accomp. alone: voice out, dB | s per s of audio |`);
+  out.push(`|---|---:|---:|---:|---:|${showUnseen ? '---:|---:|' : ''}---:|---:|---:|`);
+  const db = (x: number | null) => (x === null ? '–' : x.toFixed(1));
   for (const r of rows) {
     const unseenCells = showUnseen ? ` ${r.unseenGnsdr.toFixed(2)} | ${r.unseenAccompGnsdr.toFixed(2)} |` : '';
-    out.push(`| ${r.label} | ${r.gnsdr.toFixed(2)} | ${r.gsir.toFixed(2)} | ${r.gsar.toFixed(2)} | ${r.accompGnsdr.toFixed(2)} |${unseenCells} ${r.secondsPerSecond < 0.01 ? r.secondsPerSecond.toExponential(1) : r.secondsPerSecond.toFixed(3)} |`);
+    out.push(`| ${r.label} | ${r.gnsdr.toFixed(2)} | ${r.gsir.toFixed(2)} | ${r.gsar.toFixed(2)} | ${r.accompGnsdr.toFixed(2)} |${unseenCells} ${db(r.voiceAloneDb)} | ${db(r.accompAloneDb)} | ${r.secondsPerSecond < 0.01 ? r.secondsPerSecond.toExponential(1) : r.secondsPerSecond.toFixed(3)} |`);
   }
+  out.push('', 'Sources alone (NN methods): the voice alone, then the accompaniment alone, go through the separator; each figure is the energy of the output that should stay silent, in dB relative to the other output (lower is better).');
   if (showUnseen) out.push('', `Unseen singers: the clips of singers outside the \`extra\` split (${[...extraSingers].sort().join(', ')}), which the product's model may train on.`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (a.json) writeFileSync(a.json, JSON.stringify({ data: dataDir, split, summary: rows, clips: perClip }, null, 1));

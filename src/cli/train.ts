@@ -18,7 +18,9 @@ import { svdTop } from '../core/linalg/svd/top.ts';
 import { frameCount, StftKernel } from '../core/signal/stft.ts';
 import { trainNetwork, type FrameSet, type Regime } from '../core/network/train.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
-import { listItems, loadAt, mixture, type Item, type ItemRef } from './dataset.ts';
+import { listItems, listVoices, loadAt, mixture, type Item } from './dataset.ts';
+import { buildRemix, planRemixes, recipeLength, segments } from './remix.ts';
+import { resampleSignal } from '../core/signal/resample.ts';
 import { sharedData } from './paths.ts';
 
 const HELP = `npm run train -- --out FILE [options]
@@ -28,6 +30,11 @@ Data
                         (default: ../shared/data/mir1k)
   --split NAME          MIR-1K split(s) to train on, comma-separated (default: train, if splits.csv exists)
   --frames N            training frames drawn at random (default 10000)
+  --remix N             N more training items, each the voice of one clip over the accompaniment of
+                        another, at random gains (±--remix-gain dB, default 6) and circular shifts
+  --voice-alone N       N training items of a voice alone (accompaniment silent)
+  --accomp-alone N      N training items of an accompaniment alone (voice silent)
+  --voice-only DIR      more voices for the remixes: DIR/<item>/voice.wav, cut into 8 s pieces
   --val-frames N        validation frames, from held-out clips (every 6th clip of each singer; default 10000)
 
 Model
@@ -50,6 +57,9 @@ Training
   --regime none|supervised|semi-supervised|unsupervised   (default supervised; none = Algorithm 1)
   --dict-update         update U during training (multiplicative for RNMF, gradient for RPCA)
   --tied                structured: one set of layer parameters shared by all layers (as the dense network)
+  --mask-weight W       add W × the loss on the masked outputs of both sources (default 0)
+  --compress R,S        after training a dense network, rewrite it in structured form with input and
+                        layer ranks R and S (as --from-dense does), and write that
   --steps N (1500)  --batch N (256)  --lr X (1e-4)  --seed N (1)
   --schedule constant|cosine   learning-rate schedule (default constant)
   --validate-every N (50)  --patience N (0 = run all steps; keep the best on validation)
@@ -57,7 +67,6 @@ Training
 `;
 
 interface Selection {
-  refs: ItemRef[];
   /** Frame indices per clip. */
   picks: Map<number, number[]>;
 }
@@ -79,7 +88,7 @@ function pickFrames(lengths: number[], count: number, rng: Random): Map<number, 
 }
 
 function gatherFrames(
-  sel: Selection, items: Item[], header: Pick<Model['header'], 'fftSize' | 'hop' | 'sampleRate' | 'levelTau'>, semi: boolean, total: number,
+  sel: Selection, itemAt: (clip: number) => Item, header: Pick<Model['header'], 'fftSize' | 'hop' | 'sampleRate' | 'levelTau'>, semi: boolean, total: number,
 ): FrameSet {
   const m = header.fftSize / 2 + 1;
   // Semi-supervised: each picked frame yields an isolated-voice frame and an isolated-accompaniment frame.
@@ -88,7 +97,7 @@ function gatherFrames(
   let k = 0;
   const copy = (src: Mat, j: number, dst: Mat, at: number) => dst.data.set(src.data.subarray(j * m, (j + 1) * m), at * m);
   for (const [clip, frames] of sel.picks) {
-    const item = items[clip];
+    const item = itemAt(clip);
     if (semi) {
       // The paper's semi-supervised regime: isolated sources, the missing one set to zero.
       const v = clipFrames(item.voice, [], header), a = clipFrames(item.accomp, [], header);
@@ -116,6 +125,8 @@ function main(argv: string[]): void {
       'level-tau': { type: 'string' }, dictionary: { type: 'string' }, init: { type: 'string' },
       'dict-frames': { type: 'string' }, 'from-dense': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+      remix: { type: 'string' }, 'voice-alone': { type: 'string' }, 'accomp-alone': { type: 'string' }, 'remix-gain': { type: 'string' },
+      'voice-only': { type: 'string' }, 'mask-weight': { type: 'string' }, compress: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
@@ -128,6 +139,11 @@ function main(argv: string[]): void {
     if (v === undefined) return d;
     const x = Number(v);
     if (!Number.isFinite(x)) throw new UsageError(`${what} must be a number, got "${v}"`);
+    return x;
+  };
+  const int = (v: string | undefined, d: number, what: string, min: number) => {
+    const x = num(v, d, what);
+    if (!Number.isInteger(x) || x < min) throw new UsageError(`${what} must be a whole number ≥ ${min}, got "${v}"`);
     return x;
   };
   const oneOf = <T extends string>(v: string | undefined, d: T, allowed: readonly T[], what: string): T => {
@@ -166,14 +182,31 @@ function main(argv: string[]): void {
   if (trainIdx.length === 0) throw new UsageError(`${dataDir}: need at least 2 clips (one is held out for validation)`);
   const lengths = (idx: number[]) => idx.map((i) => frameCount(items[i].voice.length, kernel));
   const rng = new Random(seed);
-  const trainSel: Selection = { refs, picks: new Map([...pickFrames(lengths(trainIdx), num(a.frames, 10000, '--frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
-  const valSel: Selection = { refs, picks: new Map([...pickFrames(lengths(valIdx), num(a['val-frames'], 10000, '--val-frames'), rng)].map(([k, v]) => [valIdx[k], v])) };
   const count = (s: Selection) => [...s.picks.values()].reduce((t, f) => t + f.length, 0);
+
+  // Training frames: the training clips, then the remixes (built when their frames are gathered).
+  const voices = trainIdx.map((i) => items[i].voice), accomps = trainIdx.map((i) => items[i].accomp);
+  if (a['voice-only']) {
+    const extra = listVoices(a['voice-only']).flatMap((v) => segments(resampleSignal(v.signal, v.sampleRate, base.sampleRate), base.sampleRate, 8));
+    log(`voice alone: ${extra.length} pieces of singing from ${a['voice-only']}`);
+    voices.push(...extra);
+  }
+  const recipes = planRemixes(voices, accomps, {
+    mixtures: int(a.remix, 0, '--remix', 0), voiceAlone: int(a['voice-alone'], 0, '--voice-alone', 0),
+    accompAlone: int(a['accomp-alone'], 0, '--accomp-alone', 0), gainDb: num(a['remix-gain'], 6, '--remix-gain'),
+  }, new Random(seed + 1)); // its own stream: runs without remixes draw the frames they always drew
+  if (recipes.length) log(`remixes: ${recipes.length} items (${recipes.filter((r) => r.voice !== null && r.accomp !== null).length} mixtures of different clips, the rest one source alone)`);
+  const trainLengths = [...lengths(trainIdx), ...recipes.map((r) => frameCount(recipeLength(r, voices, accomps), kernel))];
+  const trainSel: Selection = { picks: pickFrames(trainLengths, int(a.frames, 10000, '--frames', 1), rng) };
+  const valSel: Selection = { picks: new Map([...pickFrames(lengths(valIdx), num(a['val-frames'], 10000, '--val-frames'), rng)].map(([k, v]) => [valIdx[k], v])) };
+  const trainItem = (k: number): Item => (k < trainIdx.length ? items[trainIdx[k]] : buildRemix(recipes[k - trainIdx.length], voices, accomps, base.sampleRate));
 
   // Dictionary and the untrained network (Algorithm 1).
   let model: Model;
   const q = num(a.q, 20, '--q'), lambda = num(a.lambda, 0.2, '--lambda'), lambdaStar = num(a['lambda-star'], 1, '--lambda-star');
   const layers = num(a.layers, 10, '--layers');
+  const compress = a.compress === undefined ? null : a.compress.split(',').map((r) => int(r, 0, '--compress ranks', 1));
+  if (compress && (compress.length !== 2 || structure !== 'dense')) throw new UsageError('--compress R,S rewrites a dense network: give two ranks and --structure dense');
   const inputRank = num(a['input-rank'], 0, '--input-rank'), layerRank = num(a['layer-rank'], 0, '--layer-rank');
   if (a['from-dense']) {
     if (structure !== 'structured') throw new UsageError('--from-dense builds a structured model (use --structure structured)');
@@ -194,8 +227,8 @@ function main(argv: string[]): void {
       if (U.cols !== q) throw new UsageError(`--dictionary ${a.dictionary} has q = ${U.cols}, this run asks for q = ${q}`);
       log(`dictionary from ${a.dictionary}`);
     } else {
-      const dictSel: Selection = { refs, picks: new Map([...pickFrames(lengths(trainIdx), num(a['dict-frames'], 10000, '--dict-frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
-      const frames = gatherFrames(dictSel, items, header, false, count(dictSel));
+      const dictSel: Selection = { picks: new Map([...pickFrames(lengths(trainIdx), num(a['dict-frames'], 10000, '--dict-frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
+      const frames = gatherFrames(dictSel, (i) => items[i], header, false, count(dictSel));
       if (variant === 'rnmf') {
         const iterations = num(a['dict-iterations'], 500, '--dict-iterations');
         log(`learning the dictionary: multiplicative robust NMF on ${frames.x.cols} mixture frames, q = ${q}, ${iterations} iterations`);
@@ -214,12 +247,12 @@ function main(argv: string[]): void {
   let summary = a['from-dense'] ? `structured rewrite of ${a['from-dense']} (not fine-tuned)` : 'untrained (Algorithm 1)';
   if (regime !== 'none') {
     const semi = regime === 'semi-supervised';
-    const train = gatherFrames(trainSel, items, model.header, semi, count(trainSel));
-    const val = gatherFrames(valSel, items, model.header, semi, count(valSel));
+    const train = gatherFrames(trainSel, trainItem, model.header, semi, count(trainSel));
+    const val = gatherFrames(valSel, (i) => items[i], model.header, semi, count(valSel));
     log(`${regime} training${a['dict-update'] ? ' with dictionary update' : ''}: ${train.x.cols} frames, ${val.x.cols} validation frames`);
     const steps = num(a.steps, 1500, '--steps');
     const history = trainNetwork(model, train, val, {
-      regime, dictUpdate: !!a['dict-update'], tied: !!a.tied, steps, batch: num(a.batch, 256, '--batch'),
+      regime, dictUpdate: !!a['dict-update'], maskWeight: num(a['mask-weight'], 0, '--mask-weight'), tied: !!a.tied, steps, batch: num(a.batch, 256, '--batch'),
       learningRate: num(a.lr, 1e-4, '--lr'), seed,
       schedule: oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule'), validateEvery: num(a['validate-every'], 50, '--validate-every'),
       patience: num(a.patience, 0, '--patience'),
@@ -227,6 +260,13 @@ function main(argv: string[]): void {
     });
     const last = history[history.length - 1];
     summary = `${regime}${a['dict-update'] ? ' + dictionary update' : ''}, best validation loss ${last.bestValLoss.toFixed(4)} at step ${last.bestStep} of ${last.step}`;
+  }
+  if (compress) {
+    const c = structuredFromDense(model, compress[0], compress[1]);
+    log(`structured rewrite (ranks ${compress.join(', ')}): the low-rank terms keep ${(100 * c.keptInput).toFixed(1)} % (input) and ${(100 * c.keptLayer).toFixed(1)} % (layers) of the off-diagonal energy`);
+    c.model.info = model.info;
+    model = c.model;
+    summary += `, rewritten structured (ranks ${compress.join(', ')})`;
   }
   const trainSeconds = (Date.now() - started) / 1000;
   // A compressed model keeps the description of the training it inherits.

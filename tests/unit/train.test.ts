@@ -37,8 +37,8 @@ function frames(m: number, cols: number, rng: Random): Mat {
 describe('gradients of the unrolled network', () => {
   for (const structure of ['dense', 'structured'] as const) {
     for (const variant of ['rnmf', 'rpca'] as const) {
-      for (const regime of ['supervised', 'unsupervised'] as Regime[]) {
-        it(`${structure} ${variant}, ${regime} loss: analytic = finite differences`, () => {
+      for (const [regime, maskWeight] of [['supervised', 0], ['supervised', 1.5], ['unsupervised', 0]] as [Regime, number][]) {
+        it(`${structure} ${variant}, ${regime} loss${maskWeight ? ' with the masked-output term' : ''}: analytic = finite differences`, () => {
           const rng = new Random(7);
           const model = smallModel(variant, structure, rng);
           const { m, q } = model.header;
@@ -46,7 +46,7 @@ describe('gradients of the unrolled network', () => {
           const x = frames(m, cols, rng), voice = frames(m, cols, rng), accomp = frames(m, cols, rng);
           const net = createTrainable(model, cols);
           const scr = { us: mat(m, cols), gz: mat(m + q, cols), gl: mat(m, cols), s: mat(q, cols) };
-          const lossAt = () => batchLoss(regime, model, net.forward(x, cols), x, voice, accomp, cols, scr);
+          const lossAt = () => batchLoss(regime, model, net.forward(x, cols), x, voice, accomp, cols, scr, maskWeight);
           for (const g of Object.values(net.grads)) g.fill(0);
           lossAt();
           net.backward(scr.gz);
@@ -55,6 +55,9 @@ describe('gradients of the unrolled network', () => {
           // analytic derivative is the one-sided derivative of one side, so it must match the
           // central, forward or backward difference.
           const base = lossAt();
+          // The mask is a ratio of powers, more curved than the magnitudes: the differences' own
+          // truncation error at this step is larger.
+          const tolerance = maskWeight ? 4e-2 : 2e-2;
           for (const [name, p] of Object.entries(net.params)) {
             const g = net.grads[name];
             for (let trial = 0; trial < 20; trial++) {
@@ -67,7 +70,7 @@ describe('gradients of the unrolled network', () => {
               const down = lossAt();
               p[i] = keep;
               checked++;
-              const close = (d: number) => Math.abs(d - g[i]) <= 2e-2 * Math.max(1e-2, Math.abs(d), Math.abs(g[i]));
+              const close = (d: number) => Math.abs(d - g[i]) <= tolerance * Math.max(1e-2, Math.abs(d), Math.abs(g[i]));
               if (!close((up - down) / (2 * h)) && !close((up - base) / h) && !close((base - down) / h)) {
                 bad++;
                 if (process.env.GRAD_DEBUG) console.log(name, i, (up - down) / (2 * h), g[i]);

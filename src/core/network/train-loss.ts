@@ -18,6 +18,9 @@ export interface FrameSet {
   accomp?: Mat;
 }
 
+/** Keeps the mask's gradient finite where both estimates are (nearly) zero. */
+const MASK_EPS = 1e-8;
+
 /** Scratch for the loss: U s and the gradient of z. */
 export interface LossScratch {
   us: Mat;
@@ -29,9 +32,14 @@ export interface LossScratch {
 /**
  * Loss of a batch (mean over frames) and its gradient dL/dz into scratch.gz; also gl = dL/d(Us)
  * for the RPCA dictionary gradient. z = (s; o) is n × cols.
+ *
+ * Supervised regimes: ‖o − v‖² + ‖Us − a‖² on the magnitudes, plus, with maskWeight > 0, the loss
+ * on what a person hears, the masked mixture of both sources (the "joint mask" of Huang et al.
+ * 2015): ‖M x − v‖² + ‖(1 − M) x − a‖² with M = |o|ᵖ / (|o|ᵖ + |Us|ᵖ), the separator's mask.
  */
 export function batchLoss(
   regime: Regime, model: Model, z: Mat, x: Mat, voice: Mat | undefined, accomp: Mat | undefined, cols: number, scr: LossScratch,
+  maskWeight = 0,
 ): number {
   const { m, q, lambda, lambdaStar } = model.header;
   const n = m + q;
@@ -59,13 +67,30 @@ export function batchLoss(
     }
   } else {
     const V = voice!.data, A = accomp!.data;
+    const p = model.header.maskPower;
     for (let j = 0; j < cols; j++) {
       for (let i = 0; i < m; i++) {
-        const eo = Z[j * n + q + i] - V[j * m + i];
-        const el = US[j * m + i] - A[j * m + i];
+        const o = Z[j * n + q + i], l = US[j * m + i], v = V[j * m + i], acc = A[j * m + i];
+        const eo = o - v;
+        const el = l - acc;
         loss += eo * eo + el * el;
-        gz[j * n + q + i] = 2 * eo * inv;
-        gl.data[j * m + i] = 2 * el * inv;
+        let go = 2 * eo, gL = 2 * el;
+        if (maskWeight > 0) {
+          const xi = X[j * m + i];
+          const ao = Math.abs(o), al = Math.abs(l);
+          const op = ao ** p, lp = al ** p;
+          const den = op + lp + MASK_EPS;
+          const mask = op / den;
+          const ev = mask * xi - v, ea = (1 - mask) * xi - acc;
+          loss += maskWeight * (ev * ev + ea * ea);
+          // dL/dM, then dM/d|o| = p|o|ᵖ⁻¹|l|ᵖ/den², dM/d|l| = −p|l|ᵖ⁻¹|o|ᵖ/den².
+          const gm = maskWeight * 2 * xi * (ev - ea);
+          const den2 = den * den;
+          if (ao > 0) go += gm * ((p * (op / ao) * lp) / den2) * Math.sign(o);
+          if (al > 0) gL -= gm * ((p * (lp / al) * op) / den2) * Math.sign(l);
+        }
+        gz[j * n + q + i] = go * inv;
+        gl.data[j * m + i] = gL * inv;
       }
       for (let a = 0; a < q; a++) gz[j * n + a] = 0;
     }
@@ -78,7 +103,7 @@ export function batchLoss(
 }
 
 /** Mean loss of a frame set under the model (forward only). */
-export function evaluateLoss(regime: Regime, model: Model, net: Trainable, set: FrameSet, batch: number): number {
+export function evaluateLoss(regime: Regime, model: Model, net: Trainable, set: FrameSet, batch: number, maskWeight = 0): number {
   const { m, q } = model.header;
   const frames = set.x.cols;
   const scr = lossScratch(m, q, batch);
@@ -88,7 +113,7 @@ export function evaluateLoss(regime: Regime, model: Model, net: Trainable, set: 
     const x = colRange(set.x, k0, k0 + cols);
     const z = net.forward(x, cols);
     const loss = batchLoss(regime, model, z, x,
-      set.voice && colRange(set.voice, k0, k0 + cols), set.accomp && colRange(set.accomp, k0, k0 + cols), cols, scr);
+      set.voice && colRange(set.voice, k0, k0 + cols), set.accomp && colRange(set.accomp, k0, k0 + cols), cols, scr, maskWeight);
     total += loss * cols;
   }
   return total / frames;

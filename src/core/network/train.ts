@@ -37,6 +37,8 @@ export interface TrainOptions {
    * network does (the gradients of all layers are summed, so the copies stay identical).
    */
   tied?: boolean;
+  /** Weight of the loss on the masked outputs of both sources (supervised regimes; 0: magnitudes only). */
+  maskWeight?: number;
   /** constant, or cosine decay from learningRate to 0 over the steps. */
   schedule?: 'constant' | 'cosine';
   seed: number;
@@ -171,7 +173,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
   const xb = mat(m, opts.batch), vb = mat(m, opts.batch), ab = mat(m, opts.batch);
   const scr = lossScratch(m, q, opts.batch);
   const started = Date.now();
-  let best = evaluateLoss(opts.regime, model, net, val, opts.batch);
+  let best = evaluateLoss(opts.regime, model, net, val, opts.batch, opts.maskWeight ?? 0);
   let bestStep = 0;
   let bestParams = snapshot(model);
   let sinceBest = 0;
@@ -202,7 +204,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
     cursor += cols;
     for (const g of Object.values(net.grads)) g.fill(0);
     const z = net.forward(xb, cols);
-    const loss = batchLoss(opts.regime, model, z, xb, vb, ab, cols, scr);
+    const loss = batchLoss(opts.regime, model, z, xb, vb, ab, cols, scr, opts.maskWeight ?? 0);
     running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
     // Dictionary: multiplicative for RNMF (before the codes change), gradient for RPCA.
     if (opts.dictUpdate && rpca) {
@@ -225,7 +227,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
       else updateDictionary(opts.regime, model, z, xb, ab, cols, scr.s);
     }
     if (step % opts.validateEvery === 0 || step === opts.steps) {
-      const v = evaluateLoss(opts.regime, model, net, val, opts.batch);
+      const v = evaluateLoss(opts.regime, model, net, val, opts.batch, opts.maskWeight ?? 0);
       if (v < best) {
         best = v;
         bestStep = step;
