@@ -7,7 +7,7 @@
  * `../shared/tools/score.py` scores them (mixture = voice + accompaniment, references [voice,
  * accompaniment], no permutation), and the NN methods run exactly the path `npm run separate` runs.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BssEval, globalScores, type ClipScore } from '../eval/bsseval.ts';
@@ -23,6 +23,7 @@ import { rpcaProximal } from '../eval/solvers/rpca-prox.ts';
 import { istft, magnitude, StftKernel } from '../core/signal/stft.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
 import { listItems, singersOfSplit, type Item } from './dataset.ts';
+import { assertWritableFile, writeFinished } from './output-path.ts';
 import { repoRoot, sharedData, shippedModelPath } from './paths.ts';
 
 /** The models of the paper's table, trained by `npm run train` (see README, Reproducing Table 1). */
@@ -192,6 +193,7 @@ function main(argv: string[]): void {
     process.stdout.write(HELP);
     return;
   }
+  if (a.json) assertWritableFile(a.json, '--json'); // before the evaluation, not after it
   const dataDir = a.data ?? join(sharedData, 'mir1k');
   const split = a.split ?? (existsSync(join(dataDir, 'splits.csv')) ? 'dev' : undefined);
   let refs = listItems(dataDir, split);
@@ -307,7 +309,13 @@ function main(argv: string[]): void {
   out.push('', 'Sources alone (NN methods): the voice alone, then the accompaniment alone, go through the separator; each figure is the energy of the output that should stay silent, in dB relative to the other output (lower is better).');
   if (showUnseen) out.push('', `Unseen singers: the clips of singers outside the \`extra\` split (${[...extraSingers].sort().join(', ')}), which the product's model may train on.`);
   process.stdout.write(`${out.join('\n')}\n`);
-  if (a.json) writeFileSync(a.json, JSON.stringify({ data: dataDir, split, summary: rows, clips: perClip }, null, 1));
+  if (a.json) {
+    const written = writeFinished(a.json, JSON.stringify({ data: dataDir, split, summary: rows, clips: perClip }, null, 1));
+    if (written.rescued) {
+      process.stderr.write(`error: ${written.rescued}\n`);
+      process.exitCode = 1;
+    }
+  }
 }
 
 cliMain(main);

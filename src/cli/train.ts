@@ -4,7 +4,7 @@
  * Trains an NN RNMF (or NN RPCA) model on a data folder and writes it in the project's model format.
  * Run with --help for the options. Progress goes to stderr; the last line on stdout sums up.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { structuredFromDense } from '../core/network/compress.ts';
@@ -18,9 +18,10 @@ import { svdTop } from '../core/linalg/svd/top.ts';
 import { frameCount, StftKernel } from '../core/signal/stft.ts';
 import { trainNetwork, type FrameSet, type Regime } from '../core/network/train.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
-import { listItems, listVoices, loadAt, mixture, type Item } from './dataset.ts';
+import { DataError, listItems, listVoices, loadAt, mixture, type Item } from './dataset.ts';
 import { buildRemix, planRemixes, recipeLength, segments } from './remix.ts';
 import { resampleSignal } from '../core/signal/resample.ts';
+import { assertWritableFile, writeFinished } from './output-path.ts';
 import { sharedData } from './paths.ts';
 
 const HELP = `npm run train -- --out FILE [options]
@@ -141,9 +142,14 @@ function main(argv: string[]): void {
     if (!Number.isFinite(x)) throw new UsageError(`${what} must be a number, got "${v}"`);
     return x;
   };
-  const int = (v: string | undefined, d: number, what: string, min: number) => {
+  const int = (v: string | undefined, d: number, what: string, min: number, max = Infinity) => {
     const x = num(v, d, what);
-    if (!Number.isInteger(x) || x < min) throw new UsageError(`${what} must be a whole number ≥ ${min}, got "${v}"`);
+    if (!Number.isInteger(x) || x < min || x > max) throw new UsageError(`${what} must be a whole number ${max < Infinity ? `from ${min} to ${max}` : `≥ ${min}`}, got "${v}"`);
+    return x;
+  };
+  const positive = (v: string | undefined, d: number, what: string, orZero = false) => {
+    const x = num(v, d, what);
+    if (!(x > 0 || (orZero && x === 0))) throw new UsageError(`${what} must be ${orZero ? '≥ 0' : '> 0'}, got "${v}"`);
     return x;
   };
   const oneOf = <T extends string>(v: string | undefined, d: T, allowed: readonly T[], what: string): T => {
@@ -155,14 +161,33 @@ function main(argv: string[]): void {
   const structure = oneOf<Structure>(a.structure, 'structured', ['dense', 'structured'], '--structure');
   const regime = oneOf<Regime | 'none'>(a.regime, 'supervised', ['none', 'supervised', 'semi-supervised', 'unsupervised'], '--regime');
   const dataDir = a.data ?? `${sharedData}/mir1k`;
-  const seed = num(a.seed, 1, '--seed');
+  // Every option is checked here, before the data loads: a typo must not cost a training run.
+  const m = 513; // bins of the 1024-point frames the models use
+  const seed = int(a.seed, 1, '--seed', 0);
+  const q = int(a.q, 20, '--q', 1, m), lambda = positive(a.lambda, 0.2, '--lambda', true), lambdaStar = positive(a['lambda-star'], 1, '--lambda-star', true);
+  const layers = int(a.layers, 10, '--layers', structure === 'structured' ? 2 : 1, 1000);
+  const inputRank = int(a['input-rank'], 0, '--input-rank', 0, m), layerRank = int(a['layer-rank'], 0, '--layer-rank', 0, m);
+  const frameBudget = int(a.frames, 10000, '--frames', 1), valFrames = int(a['val-frames'], 10000, '--val-frames', 1);
+  const dictFrames = int(a['dict-frames'], 10000, '--dict-frames', 1), dictIterations = int(a['dict-iterations'], 500, '--dict-iterations', 1);
+  const steps = int(a.steps, 1500, '--steps', 1), batch = int(a.batch, 256, '--batch', 1);
+  const learningRate = positive(a.lr, 1e-4, '--lr'), validateEvery = int(a['validate-every'], 50, '--validate-every', 1);
+  const patience = int(a.patience, 0, '--patience', 0), maskWeight = positive(a['mask-weight'], 0, '--mask-weight', true);
+  const levelTau = positive(a['level-tau'], 4, '--level-tau');
+  const schedule = oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule');
+  const remixPlan = {
+    mixtures: int(a.remix, 0, '--remix', 0), voiceAlone: int(a['voice-alone'], 0, '--voice-alone', 0),
+    accompAlone: int(a['accomp-alone'], 0, '--accomp-alone', 0), gainDb: positive(a['remix-gain'], 6, '--remix-gain', true),
+  };
+  const compress = a.compress === undefined ? null : a.compress.split(',').map((r) => int(r, 0, '--compress ranks', 1, m));
+  if (compress && (compress.length !== 2 || structure !== 'dense')) throw new UsageError('--compress R,S rewrites a dense network: give two ranks and --structure dense');
+  assertWritableFile(a.out, '--out');
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
 
   const base = { sampleRate: 16000, fftSize: 1024, hop: 256 };
   const header = {
     ...base,
-    levelTau: num(a['level-tau'], 4, '--level-tau'),
+    levelTau,
   };
   const kernel = new StftKernel(base);
   // MIR-1K folders with a splits.csv train on the paper's training singers unless told otherwise.
@@ -191,23 +216,15 @@ function main(argv: string[]): void {
     log(`voice alone: ${extra.length} pieces of singing from ${a['voice-only']}`);
     voices.push(...extra);
   }
-  const recipes = planRemixes(voices, accomps, {
-    mixtures: int(a.remix, 0, '--remix', 0), voiceAlone: int(a['voice-alone'], 0, '--voice-alone', 0),
-    accompAlone: int(a['accomp-alone'], 0, '--accomp-alone', 0), gainDb: num(a['remix-gain'], 6, '--remix-gain'),
-  }, new Random(seed + 1)); // its own stream: runs without remixes draw the frames they always drew
+  const recipes = planRemixes(voices, accomps, remixPlan, new Random(seed + 1)); // its own stream: runs without remixes draw the frames they always drew
   if (recipes.length) log(`remixes: ${recipes.length} items (${recipes.filter((r) => r.voice !== null && r.accomp !== null).length} mixtures of different clips, the rest one source alone)`);
   const trainLengths = [...lengths(trainIdx), ...recipes.map((r) => frameCount(recipeLength(r, voices, accomps), kernel))];
-  const trainSel: Selection = { picks: pickFrames(trainLengths, int(a.frames, 10000, '--frames', 1), rng) };
-  const valSel: Selection = { picks: new Map([...pickFrames(lengths(valIdx), num(a['val-frames'], 10000, '--val-frames'), rng)].map(([k, v]) => [valIdx[k], v])) };
+  const trainSel: Selection = { picks: pickFrames(trainLengths, frameBudget, rng) };
+  const valSel: Selection = { picks: new Map([...pickFrames(lengths(valIdx), valFrames, rng)].map(([k, v]) => [valIdx[k], v])) };
   const trainItem = (k: number): Item => (k < trainIdx.length ? items[trainIdx[k]] : buildRemix(recipes[k - trainIdx.length], voices, accomps, base.sampleRate));
 
   // Dictionary and the untrained network (Algorithm 1).
   let model: Model;
-  const q = num(a.q, 20, '--q'), lambda = num(a.lambda, 0.2, '--lambda'), lambdaStar = num(a['lambda-star'], 1, '--lambda-star');
-  const layers = num(a.layers, 10, '--layers');
-  const compress = a.compress === undefined ? null : a.compress.split(',').map((r) => int(r, 0, '--compress ranks', 1));
-  if (compress && (compress.length !== 2 || structure !== 'dense')) throw new UsageError('--compress R,S rewrites a dense network: give two ranks and --structure dense');
-  const inputRank = num(a['input-rank'], 0, '--input-rank'), layerRank = num(a['layer-rank'], 0, '--layer-rank');
   if (a['from-dense']) {
     if (structure !== 'structured') throw new UsageError('--from-dense builds a structured model (use --structure structured)');
     const c = structuredFromDense(readModelFile(a['from-dense']), inputRank, layerRank);
@@ -227,10 +244,10 @@ function main(argv: string[]): void {
       if (U.cols !== q) throw new UsageError(`--dictionary ${a.dictionary} has q = ${U.cols}, this run asks for q = ${q}`);
       log(`dictionary from ${a.dictionary}`);
     } else {
-      const dictSel: Selection = { picks: new Map([...pickFrames(lengths(trainIdx), num(a['dict-frames'], 10000, '--dict-frames'), rng)].map(([k, v]) => [trainIdx[k], v])) };
+      const dictSel: Selection = { picks: new Map([...pickFrames(lengths(trainIdx), dictFrames, rng)].map(([k, v]) => [trainIdx[k], v])) };
       const frames = gatherFrames(dictSel, (i) => items[i], header, false, count(dictSel));
       if (variant === 'rnmf') {
-        const iterations = num(a['dict-iterations'], 500, '--dict-iterations');
+        const iterations = dictIterations;
         log(`learning the dictionary: multiplicative robust NMF on ${frames.x.cols} mixture frames, q = ${q}, ${iterations} iterations`);
         U = rnmf(frames.x, {
           q, lambda, lambdaStar, iterations, seed,
@@ -249,14 +266,12 @@ function main(argv: string[]): void {
     const semi = regime === 'semi-supervised';
     const train = gatherFrames(trainSel, trainItem, model.header, semi, count(trainSel));
     const val = gatherFrames(valSel, (i) => items[i], model.header, semi, count(valSel));
+    if (!train.x.data.some((v) => v > 0)) throw new DataError(`${dataDir}: the training frames are silent (every magnitude is zero): there is nothing to learn from`);
     log(`${regime} training${a['dict-update'] ? ' with dictionary update' : ''}: ${train.x.cols} frames, ${val.x.cols} validation frames`);
-    const steps = num(a.steps, 1500, '--steps');
     const history = trainNetwork(model, train, val, {
-      regime, dictUpdate: !!a['dict-update'], maskWeight: num(a['mask-weight'], 0, '--mask-weight'), tied: !!a.tied, steps, batch: num(a.batch, 256, '--batch'),
-      learningRate: num(a.lr, 1e-4, '--lr'), seed,
-      schedule: oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule'), validateEvery: num(a['validate-every'], 50, '--validate-every'),
-      patience: num(a.patience, 0, '--patience'),
-      onProgress: (p) => log(`step ${String(p.step).padStart(5)}/${p.steps}  train ${p.trainLoss.toFixed(4)}  validation ${p.valLoss.toFixed(4)}  (best ${p.bestValLoss.toFixed(4)} at step ${p.bestStep})`),
+      regime, dictUpdate: !!a['dict-update'], maskWeight, tied: !!a.tied, steps, batch,
+      learningRate, seed, schedule, validateEvery, patience,
+      onProgress: (p) => log(`step ${String(p.step).padStart(5)}/${p.steps}  train ${p.step === 0 ? '–' : p.trainLoss.toFixed(4)}  validation ${p.valLoss.toFixed(4)}  (best ${p.bestValLoss.toFixed(4)} at step ${p.bestStep})`),
     });
     const last = history[history.length - 1];
     summary = `${regime}${a['dict-update'] ? ' + dictionary update' : ''}, best validation loss ${last.bestValLoss.toFixed(4)} at step ${last.bestStep} of ${last.step}`;
@@ -284,8 +299,12 @@ function main(argv: string[]): void {
   };
   const bytes = encodeModel(model);
   decodeModel(bytes); // what we write must read back
-  writeFileSync(a.out, bytes);
-  process.stdout.write(`wrote ${a.out} (${(bytes.length / 1024).toFixed(0)} KiB): ${summary}; ${trainSeconds.toFixed(0)} s\n`);
+  const written = writeFinished(a.out, bytes);
+  if (written.rescued) {
+    process.stderr.write(`error: ${written.rescued}\n`);
+    process.exitCode = 1;
+  }
+  process.stdout.write(`wrote ${written.path} (${(bytes.length / 1024).toFixed(0)} KiB): ${summary}; ${trainSeconds.toFixed(0)} s\n`);
 }
 
 cliMain(main);
