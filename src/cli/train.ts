@@ -59,6 +59,8 @@ Training
   --dict-update         update U during training (multiplicative for RNMF, gradient for RPCA)
   --tied                structured: one set of layer parameters shared by all layers (as the dense network)
   --mask-weight W       add W × the loss on the masked outputs of both sources (default 0)
+  --bin-weighting P     weight each frequency's loss by (its mean energy / the mean over bins)^−P:
+                        0 (default) is plain squared error, 1 gives every bin the same say
   --compress R,S        after training a dense network, rewrite it in structured form with input and
                         layer ranks R and S (as --from-dense does), and write that
   --steps N (1500)  --batch N (256)  --lr X (1e-4)  --seed N (1)
@@ -86,6 +88,14 @@ function pickFrames(lengths: number[], count: number, rng: Random): Map<number, 
     picks.get(clip)!.push(f - start);
   }
   return picks;
+}
+
+/** Per-bin loss weights (mean energy of the bin / mean over bins)^−power, from the training mixtures. */
+function binWeightsOf(x: Mat, power: number): Float32Array {
+  const m = x.rows, energy = new Float64Array(m);
+  for (let j = 0; j < x.cols; j++) for (let i = 0; i < m; i++) energy[i] += x.data[j * m + i] ** 2;
+  const mean = energy.reduce((a, b) => a + b, 0) / m;
+  return Float32Array.from(energy, (e) => (Math.max(e, 1e-4 * mean) / mean) ** -power);
 }
 
 function gatherFrames(
@@ -127,7 +137,7 @@ function main(argv: string[]): void {
       'dict-frames': { type: 'string' }, 'from-dense': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       remix: { type: 'string' }, 'voice-alone': { type: 'string' }, 'accomp-alone': { type: 'string' }, 'remix-gain': { type: 'string' },
-      'voice-only': { type: 'string' }, 'mask-weight': { type: 'string' }, compress: { type: 'string' },
+      'voice-only': { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, compress: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
@@ -172,6 +182,7 @@ function main(argv: string[]): void {
   const steps = int(a.steps, 1500, '--steps', 1), batch = int(a.batch, 256, '--batch', 1);
   const learningRate = positive(a.lr, 1e-4, '--lr'), validateEvery = int(a['validate-every'], 50, '--validate-every', 1);
   const patience = int(a.patience, 0, '--patience', 0), maskWeight = positive(a['mask-weight'], 0, '--mask-weight', true);
+  const binWeighting = positive(a['bin-weighting'], 0, '--bin-weighting', true);
   const levelTau = positive(a['level-tau'], 4, '--level-tau');
   const schedule = oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule');
   const remixPlan = {
@@ -269,7 +280,7 @@ function main(argv: string[]): void {
     if (!train.x.data.some((v) => v > 0)) throw new DataError(`${dataDir}: the training frames are silent (every magnitude is zero): there is nothing to learn from`);
     log(`${regime} training${a['dict-update'] ? ' with dictionary update' : ''}: ${train.x.cols} frames, ${val.x.cols} validation frames`);
     const history = trainNetwork(model, train, val, {
-      regime, dictUpdate: !!a['dict-update'], maskWeight, tied: !!a.tied, steps, batch,
+      regime, dictUpdate: !!a['dict-update'], maskWeight, binWeights: binWeighting > 0 ? binWeightsOf(train.x, binWeighting) : undefined, tied: !!a.tied, steps, batch,
       learningRate, seed, schedule, validateEvery, patience,
       onProgress: (p) => log(`step ${String(p.step).padStart(5)}/${p.steps}  train ${p.step === 0 ? '–' : p.trainLoss.toFixed(4)}  validation ${p.valLoss.toFixed(4)}  (best ${p.bestValLoss.toFixed(4)} at step ${p.bestStep})`),
     });

@@ -38,15 +38,17 @@ describe('gradients of the unrolled network', () => {
   for (const structure of ['dense', 'structured'] as const) {
     for (const variant of ['rnmf', 'rpca'] as const) {
       for (const [regime, maskWeight] of [['supervised', 0], ['supervised', 1.5], ['unsupervised', 0]] as [Regime, number][]) {
-        it(`${structure} ${variant}, ${regime} loss${maskWeight ? ' with the masked-output term' : ''}: analytic = finite differences`, () => {
+        it(`${structure} ${variant}, ${regime} loss${maskWeight ? ' with the masked-output term and bin weights' : ''}: analytic = finite differences`, () => {
           const rng = new Random(7);
           const model = smallModel(variant, structure, rng);
           const { m, q } = model.header;
           const cols = 5;
           const x = frames(m, cols, rng), voice = frames(m, cols, rng), accomp = frames(m, cols, rng);
           const net = createTrainable(model, cols);
+          // With the masked-output term, per-bin weights as well.
+          const binWeights = maskWeight ? Float32Array.from({ length: m }, () => 0.2 + 2 * rng.next()) : undefined;
           const scr = { us: mat(m, cols), gz: mat(m + q, cols), gl: mat(m, cols), s: mat(q, cols) };
-          const lossAt = () => batchLoss(regime, model, net.forward(x, cols), x, voice, accomp, cols, scr, maskWeight);
+          const lossAt = () => batchLoss(regime, model, net.forward(x, cols), x, voice, accomp, cols, scr, maskWeight, binWeights);
           for (const g of Object.values(net.grads)) g.fill(0);
           lossAt();
           net.backward(scr.gz);

@@ -36,10 +36,12 @@ export interface LossScratch {
  * Supervised regimes: ‖o − v‖² + ‖Us − a‖² on the magnitudes, plus, with maskWeight > 0, the loss
  * on what a person hears, the masked mixture of both sources (the "joint mask" of Huang et al.
  * 2015): ‖M x − v‖² + ‖(1 − M) x − a‖² with M = |o|ᵖ / (|o|ᵖ + |Us|ᵖ), the separator's mask.
+ * binWeights (m) weight each frequency's terms: squared errors favour the loud low bins, where the
+ * voice's upper harmonics and sibilants cost almost nothing to drop.
  */
 export function batchLoss(
   regime: Regime, model: Model, z: Mat, x: Mat, voice: Mat | undefined, accomp: Mat | undefined, cols: number, scr: LossScratch,
-  maskWeight = 0,
+  maskWeight = 0, binWeights?: Float32Array,
 ): number {
   const { m, q, lambda, lambdaStar } = model.header;
   const n = m + q;
@@ -71,10 +73,11 @@ export function batchLoss(
     for (let j = 0; j < cols; j++) {
       for (let i = 0; i < m; i++) {
         const o = Z[j * n + q + i], l = US[j * m + i], v = V[j * m + i], acc = A[j * m + i];
+        const w = binWeights ? binWeights[i] : 1;
         const eo = o - v;
         const el = l - acc;
-        loss += eo * eo + el * el;
-        let go = 2 * eo, gL = 2 * el;
+        loss += w * (eo * eo + el * el);
+        let go = 2 * w * eo, gL = 2 * w * el;
         if (maskWeight > 0) {
           const xi = X[j * m + i];
           const ao = Math.abs(o), al = Math.abs(l);
@@ -82,9 +85,9 @@ export function batchLoss(
           const den = op + lp + MASK_EPS;
           const mask = op / den;
           const ev = mask * xi - v, ea = (1 - mask) * xi - acc;
-          loss += maskWeight * (ev * ev + ea * ea);
+          loss += w * maskWeight * (ev * ev + ea * ea);
           // dL/dM, then dM/d|o| = p|o|ᵖ⁻¹|l|ᵖ/den², dM/d|l| = −p|l|ᵖ⁻¹|o|ᵖ/den².
-          const gm = maskWeight * 2 * xi * (ev - ea);
+          const gm = w * maskWeight * 2 * xi * (ev - ea);
           const den2 = den * den;
           if (ao > 0) go += gm * ((p * (op / ao) * lp) / den2) * Math.sign(o);
           if (al > 0) gL -= gm * ((p * (lp / al) * op) / den2) * Math.sign(l);
@@ -103,7 +106,9 @@ export function batchLoss(
 }
 
 /** Mean loss of a frame set under the model (forward only). */
-export function evaluateLoss(regime: Regime, model: Model, net: Trainable, set: FrameSet, batch: number, maskWeight = 0): number {
+export function evaluateLoss(
+  regime: Regime, model: Model, net: Trainable, set: FrameSet, batch: number, maskWeight = 0, binWeights?: Float32Array,
+): number {
   const { m, q } = model.header;
   const frames = set.x.cols;
   const scr = lossScratch(m, q, batch);
@@ -113,7 +118,7 @@ export function evaluateLoss(regime: Regime, model: Model, net: Trainable, set: 
     const x = colRange(set.x, k0, k0 + cols);
     const z = net.forward(x, cols);
     const loss = batchLoss(regime, model, z, x,
-      set.voice && colRange(set.voice, k0, k0 + cols), set.accomp && colRange(set.accomp, k0, k0 + cols), cols, scr, maskWeight);
+      set.voice && colRange(set.voice, k0, k0 + cols), set.accomp && colRange(set.accomp, k0, k0 + cols), cols, scr, maskWeight, binWeights);
     total += loss * cols;
   }
   return total / frames;

@@ -39,6 +39,8 @@ export interface TrainOptions {
   tied?: boolean;
   /** Weight of the loss on the masked outputs of both sources (supervised regimes; 0: magnitudes only). */
   maskWeight?: number;
+  /** Weight of each frequency bin's terms in the supervised losses (m values; default all 1). */
+  binWeights?: Float32Array;
   /** constant, or cosine decay from learningRate to 0 over the steps. */
   schedule?: 'constant' | 'cosine';
   seed: number;
@@ -160,6 +162,8 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
     throw new Error(`${opts.regime} training needs true voice and accompaniment frames`);
   }
   if (opts.tied && model.header.structure === 'structured') tieLayers(model);
+  // Untied training of a tied model: its layers may now differ, and its file stores each of them.
+  if (!opts.tied && model.header.tied) model.header = { ...model.header, tied: false };
   const net = createTrainable(model, opts.batch);
   const adam = Object.fromEntries(Object.entries(net.params).map(([k, p]) => [k, new Adam(p.length, opts.learningRate)]));
   const rpca = model.header.variant === 'rpca';
@@ -173,7 +177,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
   const xb = mat(m, opts.batch), vb = mat(m, opts.batch), ab = mat(m, opts.batch);
   const scr = lossScratch(m, q, opts.batch);
   const started = Date.now();
-  let best = evaluateLoss(opts.regime, model, net, val, opts.batch, opts.maskWeight ?? 0);
+  let best = evaluateLoss(opts.regime, model, net, val, opts.batch, opts.maskWeight ?? 0, opts.binWeights);
   let bestStep = 0;
   let bestParams = snapshot(model);
   let sinceBest = 0;
@@ -204,7 +208,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
     cursor += cols;
     for (const g of Object.values(net.grads)) g.fill(0);
     const z = net.forward(xb, cols);
-    const loss = batchLoss(opts.regime, model, z, xb, vb, ab, cols, scr, opts.maskWeight ?? 0);
+    const loss = batchLoss(opts.regime, model, z, xb, vb, ab, cols, scr, opts.maskWeight ?? 0, opts.binWeights);
     running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
     // Dictionary: multiplicative for RNMF (before the codes change), gradient for RPCA.
     if (opts.dictUpdate && rpca) {
@@ -227,7 +231,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
       else updateDictionary(opts.regime, model, z, xb, ab, cols, scr.s);
     }
     if (step % opts.validateEvery === 0 || step === opts.steps) {
-      const v = evaluateLoss(opts.regime, model, net, val, opts.batch, opts.maskWeight ?? 0);
+      const v = evaluateLoss(opts.regime, model, net, val, opts.batch, opts.maskWeight ?? 0, opts.binWeights);
       if (v < best) {
         best = v;
         bestStep = step;
