@@ -123,7 +123,12 @@ export class App implements Page {
   /** The page-wide listeners (the cards wired their own controls when they were made). */
   private wire(): void {
     wireShortcuts(this, this.transport, this.mixer);
-    wireDrop((file) => void this.songCard.openFile(file));
+    // A model file dropped on the page is imported; anything else is opened as a song.
+    wireDrop((file) => {
+      if (!/\.nnrnmf$/i.test(file.name)) void this.songCard.openFile(file);
+      else if (this.trainPanel) void this.trainPanel.importModel(file);
+      else this.alert('warning', `“${file.name}” was not imported: the page is still starting (or has no audio). Try again in a moment.`);
+    });
     // The first gesture anywhere may start a context the autoplay policy held back.
     const unlock = () => {
       if (this.ctx?.state === 'suspended') void this.ctx.resume().then(() => this.refreshStatus());

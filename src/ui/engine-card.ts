@@ -3,9 +3,8 @@
  * another) and the audio line (the device's rate, the frames separated). Its Model row, with the
  * Train card, is train-panel.ts.
  */
-import {
-  loadModel, loadUserModel, selectedModelId, selectModelId, SHIPPED_ID, type LoadedModel, type LoadModelFailure,
-} from '../store/models.ts';
+import { loadModel, type LoadedModel, type LoadModelFailure } from '../store/models.ts';
+import { loadUserModel, selectedModelId, selectModelId, SHIPPED_ID } from '../store/user-models.ts';
 import { khz } from './format.ts';
 import { elements } from './dom.ts';
 import type { Page } from './page.ts';
@@ -93,7 +92,7 @@ export class EngineCard {
   private updateModelLine(): void {
     const m = this.model;
     if (!m) return;
-    const from = m.id !== SHIPPED_ID ? 'trained in this browser, from IndexedDB'
+    const from = m.id !== SHIPPED_ID ? 'kept in this browser, from IndexedDB'
       : m.from === 'indexeddb' ? 'from IndexedDB' : m.stored ? 'downloaded and stored for offline use' : 'downloaded (not stored)';
     this.ui.modelLine.textContent = `Model: ${m.description} · ${from}`;
     this.ui.modelLine.dataset.from = m.from;

@@ -1,7 +1,8 @@
 /**
  * The Train card and the Model row of the Engine card (index.html): training on the person's own
- * files in a worker (src/jobs/train/train.ts), storing the result as a user model (src/store/models.ts),
- * and choosing, downloading or deleting the model the separator uses.
+ * files in a worker (src/jobs/train/train.ts), storing the result as a user model
+ * (src/store/user-models.ts), and choosing, downloading, importing or deleting the model the
+ * separator uses.
  *
  * What the person gives per regime:
  *   supervised       voice + accompaniment stems, as many of each, paired in file-name order
@@ -11,11 +12,12 @@
  */
 import { decodeClip, startTraining, TrainCancelled, TrainInputError, type TrainJob, type TrainResult } from '../jobs/train/train.ts';
 import type { AudioClip, TrainFiles } from '../jobs/train/train-data.ts';
-import { ModelError } from '../core/model/model.ts';
+import { describeModel, ModelError, validatedModel } from '../core/model/model.ts';
 import type { Regime } from '../core/network/train.ts';
+import type { LoadedModel, Notice } from '../store/models.ts';
 import {
-  deleteUserModel, listUserModels, saveUserModel, SHIPPED_ID, StorageError, type LoadedModel, type Notice, type UserModelEntry,
-} from '../store/models.ts';
+  deleteUserModel, listUserModels, saveUserModel, SHIPPED_ID, StorageError, type UserModelEntry,
+} from '../store/user-models.ts';
 import { computeMode, gpuInfo } from './gpu-handle.ts';
 import { elements, showProgress } from './dom.ts';
 
@@ -38,6 +40,8 @@ const loss = (x: number) => (Number.isFinite(x) ? x.toPrecision(4) : '–');
 /** Training settings the page does not ask for (the CLI's defaults). */
 const BATCH = 256;
 const SEED = 1;
+/** Larger than any model this page makes or ships (the dense paper network is 2.2 MB). */
+const MAX_MODEL_BYTES = 64 * 2 ** 20;
 
 export class TrainPanel {
   private job: TrainJob | null = null;
@@ -52,6 +56,7 @@ export class TrainPanel {
     start: 'button#train-start', cancel: 'button#train-cancel', progress: 'progress#train-progress',
     status: 'p#train-status', links: 'p#train-links',
     modelSelect: 'select#model-select', modelDownload: 'a#model-download', modelDelete: 'button#model-delete',
+    modelImport: 'button#model-import', modelImportInput: 'input#model-import-input',
   });
 
   constructor(private readonly host: ModelHost) {
@@ -61,6 +66,13 @@ export class TrainPanel {
     ui.cancel.onclick = () => this.job?.cancel();
     ui.modelSelect.onchange = () => void this.choose(ui.modelSelect.value);
     ui.modelDelete.onclick = () => void this.deleteSelected();
+    ui.modelImport.onclick = () => ui.modelImportInput.click();
+    ui.modelImport.disabled = false;
+    ui.modelImportInput.onchange = () => {
+      const f = ui.modelImportInput.files?.[0];
+      ui.modelImportInput.value = '';
+      if (f) void this.importModel(f);
+    };
     this.updateFiles();
     void this.refreshModels();
   }
@@ -216,7 +228,7 @@ export class TrainPanel {
     this.userModels = await listUserModels();
     const options = [
       new Option('Shipped model', SHIPPED_ID),
-      ...this.userModels.map((m) => new Option(`${m.name} (trained here${m.storedAt ? ` ${m.storedAt.slice(0, 10)}` : ''})`, m.id)),
+      ...this.userModels.map((m) => new Option(`${m.name} (${m.origin === 'imported' ? 'imported' : 'trained here'}${m.storedAt ? ` ${m.storedAt.slice(0, 10)}` : ''})`, m.id)),
     ];
     this.ui.modelSelect.replaceChildren(...options);
     this.showSelected();
@@ -262,7 +274,7 @@ export class TrainPanel {
     if (!model || model.id === SHIPPED_ID) return;
     const name = this.userModels.find((m) => m.id === model.id)?.name ?? model.id;
     // A trained model cannot be made again exactly: ask first.
-    if (!confirm(`Delete the model “${name}” from this browser? Download it first to keep a copy.`)) return;
+    if (!confirm(`Delete the model “${name}” from this browser? Download it first to keep a copy (Import model brings a downloaded copy back).`)) return;
     try {
       await this.host.useModel(SHIPPED_ID);
       await deleteUserModel(model.id);
@@ -271,5 +283,44 @@ export class TrainPanel {
       this.host.alert('error', `The model “${name}” could not be deleted: ${(e as Error).message}`);
     }
     await this.refreshModels();
+  }
+
+  /**
+   * Import model (the button, or a .nnrnmf dropped on the page): the file must be a valid model the
+   * separator accepts; it is then stored as a user model and used. A corrupt, mismatched or refused
+   * file changes nothing: not the model in use, not the list, not the storage.
+   */
+  async importModel(file: File): Promise<void> {
+    const refuse = (why: string) => this.host.alert('error', `“${file.name}” was not imported: ${why}. The model in use has not changed.`);
+    if (file.size > MAX_MODEL_BYTES) return refuse(`it is ${Math.round(file.size / 2 ** 20)} MiB, larger than any model this page runs (at most ${MAX_MODEL_BYTES / 2 ** 20} MiB)`);
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await file.arrayBuffer();
+    } catch (e) {
+      return refuse(`it could not be read (${(e as Error).message})`);
+    }
+    let model;
+    try {
+      model = validatedModel(bytes);
+    } catch (e) {
+      return refuse(e instanceof ModelError ? `it is not a valid voicesplit model (${e.message})` : (e as Error).message);
+    }
+    const name = typeof model.info.name === 'string' && model.info.name ? model.info.name : file.name.replace(/\.nnrnmf$/i, '');
+    let entry: UserModelEntry;
+    try {
+      entry = await saveUserModel(bytes, name, 'imported');
+    } catch (e) {
+      return refuse((e as Error).message);
+    }
+    try {
+      await this.host.useModel(entry.id);
+    } catch (e) {
+      // The separator refused it (e.g. a model for another frame size): leave no trace of it.
+      await deleteUserModel(entry.id).catch(() => {});
+      await this.refreshModels();
+      return refuse(`the separator refused it (${(e as Error).message})`);
+    }
+    await this.refreshModels();
+    this.host.alert('info', `Imported “${name}” (${describeModel(model)}); it is stored in this browser and now in use.`);
   }
 }
