@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { resampleSignal } from '../core/signal/resample.ts';
 import { decodeWav, type Audio } from '../io/wav.ts';
+import { entryKind, errnoReason } from './fs-errors.ts';
 
 export class DataError extends Error {
   override name = 'DataError';
@@ -32,13 +33,21 @@ export interface Item {
   accomp: Float32Array;
 }
 
-/** Reads a whole file; a missing or unreadable one raises a DataError that names it. */
+/**
+ * Reads a whole file; a missing or unreadable one raises a DataError that names it, as does a folder
+ * or a FIFO (which would wait for a writer forever).
+ */
 export function readBytes(path: string, what = 'file'): Uint8Array {
   try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new DataError(`${path}: is ${entryKind(st)}, not a ${what}`);
     return readFileSync(path);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? `${path}: no such ${what}` : `${path}: cannot read (${(e as Error).message})`);
+    if (code === 'ENOENT') throw new DataError(`${path}: no such ${what}`);
+    if (code === 'ERR_FS_FILE_TOO_LARGE') throw new DataError(`${path}: too large to read whole (over 2 GiB)`);
+    throw new DataError(`${path}: cannot read: ${errnoReason(e)}`);
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * WAV files in and out: PCM 8/16/24/32-bit and IEEE float 32/64, plain or WAVE_FORMAT_EXTENSIBLE
- * headers, any chunk order. Written here rather than taken from `wavefile`: that package packs one
- * sample at a time and took 0.7 s to write 370 000 samples (a 3-minute stereo song would take a
- * minute); here reading is one pass over a DataView and writing float is one copy.
+ * headers, any chunk order, RIFF or RF64 (over 4 GiB). Written here rather than taken from
+ * `wavefile`: that package packs one sample at a time and took 0.7 s to write 370 000 samples (a
+ * 3-minute stereo song would take a minute); here reading is one pass over a DataView and writing
+ * float is a copy. The header and the samples can also be read apart (readWavLayout, then
+ * decodeWavFrames a piece at a time), for files too long to hold: src/cli/wav-file.ts.
  */
 
 export interface Audio {
@@ -18,105 +20,175 @@ export class AudioFormatError extends Error {
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
 const FORMAT_EXTENSIBLE = 0xfffe;
+/** A 32-bit size field that says "see the ds64 chunk" (RF64) or "unknown" (a stream written live). */
+const SIZE_UNKNOWN = 0xffffffff;
 
-function fourcc(v: DataView, at: number): string {
-  return String.fromCharCode(v.getUint8(at), v.getUint8(at + 1), v.getUint8(at + 2), v.getUint8(at + 3));
-}
+const ascii = (b: Uint8Array, at: number, s: string) => at + s.length <= b.length && [...s].every((c, k) => b[at + k] === c.charCodeAt(0));
+const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
-/** Whether the bytes start as a WAV file does: "RIFF", the length, "WAVE". */
+/**
+ * Whether the bytes start as a WAV file does: "RIFF", the length, "WAVE"; or RF64 (EBU Tech 3306,
+ * and its BW64 variant: the same layout with 64-bit sizes in a "ds64" chunk, for files over 4 GiB).
+ */
 export function isWav(bytes: Uint8Array): boolean {
-  const at = (i: number, s: string) => [...s].every((c, k) => bytes[i + k] === c.charCodeAt(0));
-  return bytes.length >= 12 && at(0, 'RIFF') && at(8, 'WAVE');
+  return bytes.length >= 12 && (ascii(bytes, 0, 'RIFF') || ascii(bytes, 0, 'RF64') || ascii(bytes, 0, 'BW64')) && ascii(bytes, 8, 'WAVE');
 }
 
-/** Decodes a WAV file. Throws AudioFormatError with a readable reason for anything it cannot read. */
-export function decodeWav(bytes: Uint8Array, what = 'input'): Audio {
+/** Where a WAV file's samples are and how they are stored: what reading them in pieces needs. */
+export interface WavLayout {
+  /** 1 (PCM integers) or 3 (IEEE float), after resolving WAVE_FORMAT_EXTENSIBLE. */
+  format: number;
+  channels: number;
+  sampleRate: number;
+  /** Bits per sample: PCM 8/16/24/32, float 32/64. */
+  bits: number;
+  /** Bytes per sample frame (one sample of every channel). */
+  frameBytes: number;
+  /** Byte offset of the first sample in the file. */
+  dataOffset: number;
+  /** Whole sample frames in the data chunk. */
+  frames: number;
+}
+
+/** `n` bytes of the file from byte `at` (fewer where the file ends). */
+export type ByteSource = (at: number, n: number) => Uint8Array;
+
+/**
+ * Reads a WAV file's header (RIFF or RF64, any chunk order), from its bytes or from a file read in
+ * pieces: only the chunk headers and the format chunk are read. `size` is the file's length.
+ * Throws AudioFormatError with a readable reason for anything decodeWavFrames cannot read.
+ */
+export function readWavLayout(read: ByteSource, size: number, what = 'input'): WavLayout {
   const fail = (why: string): never => {
     throw new AudioFormatError(`${what}: ${why}`);
   };
-  if (bytes.length < 12) fail('not a WAV file (too short)');
-  if (!isWav(bytes)) fail('not a WAV file (no RIFF/WAVE header)');
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let fmt: { format: number; channels: number; rate: number; bits: number; blockAlign: number } | null = null;
+  if (size < 12) fail('not a WAV file (too short)');
+  const head = read(0, 12);
+  if (!isWav(head)) fail(ascii(head, 0, 'RIFX') ? 'big-endian WAV (RIFX) is not supported' : 'not a WAV file (no RIFF/WAVE header)');
+  const rf64 = !ascii(head, 0, 'RIFF');
+  let fmt: { format: number; channels: number; rate: number; bits: number } | null = null;
+  let ds64Data = -1;
   let dataAt = -1;
   let dataLen = 0;
-  for (let at = 12; at + 8 <= bytes.length; ) {
-    const id = fourcc(v, at);
-    const len = v.getUint32(at + 4, true);
+  for (let at = 12; at + 8 <= size; ) {
+    const h = read(at, 8);
+    const id = String.fromCharCode(...h.subarray(0, 4));
+    let len = view(h).getUint32(4, true);
     const body = at + 8;
-    if (id === 'fmt ') {
-      if (len < 16 || body + 16 > bytes.length) fail('WAV "fmt " chunk is truncated');
-      let format = v.getUint16(body, true);
-      if (format === FORMAT_EXTENSIBLE && len >= 40) format = v.getUint16(body + 24, true);
-      fmt = {
-        format,
-        channels: v.getUint16(body + 2, true),
-        rate: v.getUint32(body + 4, true),
-        blockAlign: v.getUint16(body + 12, true),
-        bits: v.getUint16(body + 14, true),
-      };
+    if (id === 'ds64' && rf64) {
+      if (len < 28 || body + 28 > size) fail('RF64 "ds64" chunk is truncated');
+      const d = view(read(body, 16));
+      ds64Data = d.getUint32(8, true) + d.getUint32(12, true) * 2 ** 32;
+    } else if (id === 'fmt ') {
+      if (len < 16 || body + 16 > size) fail('WAV "fmt " chunk is truncated');
+      const f = view(read(body, Math.min(len, 40)));
+      let format = f.getUint16(0, true);
+      if (format === FORMAT_EXTENSIBLE && len >= 40 && f.byteLength >= 26) format = f.getUint16(24, true);
+      fmt = { format, channels: f.getUint16(2, true), rate: f.getUint32(4, true), bits: f.getUint16(14, true) };
     } else if (id === 'data') {
+      if (rf64 && len === SIZE_UNKNOWN && ds64Data >= 0) len = ds64Data;
       dataAt = body;
       // Streams written live often leave the length at 0 or 0xFFFFFFFF: take what is there.
-      dataLen = len === 0 || body + len > bytes.length ? bytes.length - body : len;
+      dataLen = len === 0 || body + len > size ? size - body : len;
       if (fmt) break;
     }
     at = body + len + (len & 1);
   }
   if (!fmt) return fail('WAV file has no "fmt " chunk');
   if (dataAt < 0) fail('WAV file has no "data" chunk');
-  const { format, channels: nch, rate, bits } = fmt;
-  if (nch < 1 || rate < 1) fail(`WAV header is invalid (${nch} channels at ${rate} Hz)`);
-  const bytesPer = bits / 8;
+  const { format, channels, rate, bits } = fmt;
+  if (channels < 1 || rate < 1) fail(`WAV header is invalid (${channels} channels at ${rate} Hz)`);
   const supported =
     (format === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32)) ||
     (format === FORMAT_FLOAT && (bits === 32 || bits === 64));
   if (!supported) fail(`WAV encoding (format ${format}, ${bits} bits) is not supported: use PCM 8/16/24/32-bit or float 32/64`);
-  const frame = bytesPer * nch;
-  const n = Math.floor(dataLen / frame);
-  if (n === 0) fail('WAV file holds no samples');
-  const channels = Array.from({ length: nch }, () => new Float32Array(n));
-  for (let c = 0; c < nch; c++) {
-    const out = channels[c];
-    let at = dataAt + c * bytesPer;
-    if (format === FORMAT_FLOAT) {
-      if (bits === 32) for (let i = 0; i < n; i++, at += frame) out[i] = v.getFloat32(at, true);
-      else for (let i = 0; i < n; i++, at += frame) out[i] = v.getFloat64(at, true);
-    } else if (bits === 16) {
-      for (let i = 0; i < n; i++, at += frame) out[i] = v.getInt16(at, true) / 32768;
-    } else if (bits === 24) {
-      for (let i = 0; i < n; i++, at += frame) {
-        const x = v.getUint8(at) | (v.getUint8(at + 1) << 8) | (v.getInt8(at + 2) << 16);
-        out[i] = x / 8388608;
-      }
-    } else if (bits === 32) {
-      for (let i = 0; i < n; i++, at += frame) out[i] = v.getInt32(at, true) / 2147483648;
-    } else {
-      for (let i = 0; i < n; i++, at += frame) out[i] = (v.getUint8(at) - 128) / 128;
-    }
-  }
-  return { sampleRate: rate, channels };
+  const frameBytes = (bits / 8) * channels;
+  const frames = Math.floor(dataLen / frameBytes);
+  if (frames === 0) fail('WAV file holds no samples');
+  return { format, channels, sampleRate: rate, bits, frameBytes, dataOffset: dataAt, frames };
 }
 
-/** The 44-byte header of a 32-bit float WAV of `frames` samples per channel. */
+/**
+ * Converts `n` sample frames of a WAV file's data (`bytes`, from a frame boundary) to floats:
+ * channel c into out[c] from index `to`. The one conversion for whole files and pieces alike.
+ */
+export function decodeWavFrames(layout: WavLayout, bytes: Uint8Array, n: number, out: readonly Float32Array[], to = 0): void {
+  const { format, bits, frameBytes: frame } = layout;
+  const bytesPer = bits / 8;
+  if (bytes.length < n * frame) throw new RangeError(`decodeWavFrames: ${n} frames need ${n * frame} bytes, got ${bytes.length}`);
+  const v = view(bytes);
+  for (let c = 0; c < layout.channels; c++) {
+    const ch = out[c];
+    let at = c * bytesPer, i = to;
+    const end = to + n;
+    if (format === FORMAT_FLOAT) {
+      if (bits === 32) for (; i < end; i++, at += frame) ch[i] = v.getFloat32(at, true);
+      else for (; i < end; i++, at += frame) ch[i] = v.getFloat64(at, true);
+    } else if (bits === 16) {
+      for (; i < end; i++, at += frame) ch[i] = v.getInt16(at, true) / 32768;
+    } else if (bits === 24) {
+      for (; i < end; i++, at += frame) {
+        const x = v.getUint8(at) | (v.getUint8(at + 1) << 8) | (v.getInt8(at + 2) << 16);
+        ch[i] = x / 8388608;
+      }
+    } else if (bits === 32) {
+      for (; i < end; i++, at += frame) ch[i] = v.getInt32(at, true) / 2147483648;
+    } else {
+      for (; i < end; i++, at += frame) ch[i] = (v.getUint8(at) - 128) / 128;
+    }
+  }
+}
+
+/** Decodes a WAV file. Throws AudioFormatError with a readable reason for anything it cannot read. */
+export function decodeWav(bytes: Uint8Array, what = 'input'): Audio {
+  const layout = readWavLayout((at, n) => bytes.subarray(at, at + n), bytes.length, what);
+  const channels = Array.from({ length: layout.channels }, () => new Float32Array(layout.frames));
+  decodeWavFrames(layout, bytes.subarray(layout.dataOffset), layout.frames, channels);
+  return { sampleRate: layout.sampleRate, channels };
+}
+
+/**
+ * The header of a 32-bit float WAV of `frames` samples per channel, as the WAV specification asks
+ * of a non-PCM format: a "fmt " chunk of 18 bytes (cbSize = 0) and a "fact" chunk with the number of
+ * sample frames; 58 bytes. Where the file would pass 4 GiB, RF64 (EBU Tech 3306): the same chunks
+ * after a "ds64" chunk holding the 64-bit sizes, the 32-bit fields set to 0xFFFFFFFF; 94 bytes.
+ * The samples follow the header.
+ */
 export function floatWavHeader(sampleRate: number, channels: number, frames: number): Uint8Array<ArrayBuffer> {
   const dataLen = frames * channels * 4;
-  const bytes = new Uint8Array(44);
+  const rf64 = 50 + dataLen > SIZE_UNKNOWN - 1;
+  const bytes = new Uint8Array(rf64 ? 94 : 58);
   const v = new DataView(bytes.buffer);
-  const put = (at: number, s: string) => { for (let i = 0; i < 4; i++) v.setUint8(at + i, s.charCodeAt(i)); };
-  put(0, 'RIFF');
-  v.setUint32(4, 36 + dataLen, true);
-  put(8, 'WAVE');
-  put(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, FORMAT_FLOAT, true);
-  v.setUint16(22, channels, true);
-  v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * channels * 4, true);
-  v.setUint16(32, channels * 4, true);
-  v.setUint16(34, 32, true);
-  put(36, 'data');
-  v.setUint32(40, dataLen, true);
+  let at = 0;
+  const put = (s: string) => { for (let i = 0; i < 4; i++) v.setUint8(at++, s.charCodeAt(i)); };
+  const u16 = (x: number) => { v.setUint16(at, x, true); at += 2; };
+  const u32 = (x: number) => { v.setUint32(at, x, true); at += 4; };
+  const u64 = (x: number) => { u32(x % 2 ** 32); u32(Math.floor(x / 2 ** 32)); };
+  put(rf64 ? 'RF64' : 'RIFF');
+  u32(rf64 ? SIZE_UNKNOWN : bytes.length - 8 + dataLen);
+  put('WAVE');
+  if (rf64) {
+    put('ds64');
+    u32(28);
+    u64(bytes.length - 8 + dataLen); // the RIFF size
+    u64(dataLen);
+    u64(frames); // the fact chunk's sample count
+    u32(0); // no table of other chunks' sizes
+  }
+  put('fmt ');
+  u32(18);
+  u16(FORMAT_FLOAT);
+  u16(channels);
+  u32(sampleRate);
+  u32(sampleRate * channels * 4);
+  u16(channels * 4);
+  u16(32);
+  u16(0); // cbSize: no extension
+  put('fact');
+  u32(4);
+  u32(rf64 ? SIZE_UNKNOWN : frames);
+  put('data');
+  u32(rf64 ? SIZE_UNKNOWN : dataLen);
   return bytes;
 }
 
@@ -134,9 +206,15 @@ export function interleave(channels: readonly Float32Array[], from: number, n: n
 export function encodeWav(audio: Audio): Uint8Array {
   const nch = audio.channels.length, n = audio.channels[0]?.length ?? 0;
   for (const c of audio.channels) if (c.length !== n) throw new Error('encodeWav: channels differ in length');
-  const bytes = new Uint8Array(44 + n * nch * 4);
-  bytes.set(floatWavHeader(audio.sampleRate, nch, n));
-  // The data starts at byte 44, a multiple of 4: a Float32Array view of it.
-  interleave(audio.channels, 0, n, new Float32Array(bytes.buffer, 44, n * nch));
+  const header = floatWavHeader(audio.sampleRate, nch, n);
+  const bytes = new Uint8Array(header.length + n * nch * 4);
+  bytes.set(header);
+  // The data starts at byte 58, not a multiple of 4: interleaved a piece at a time, then copied.
+  const piece = Math.min(n, 65536), scratch = new Float32Array(piece * nch), raw = new Uint8Array(scratch.buffer);
+  for (let from = 0; from < n; from += piece) {
+    const k = Math.min(piece, n - from);
+    interleave(audio.channels, from, k, scratch);
+    bytes.set(raw.subarray(0, k * nch * 4), header.length + from * nch * 4);
+  }
   return bytes;
 }
