@@ -140,6 +140,10 @@ export interface SeparatorStats {
   frames: number;
   /** Non-finite input samples replaced by silence since the last reset. */
   badSamples: number;
+  /** Input samples beyond ±INPUT_LIMIT (+12 dBFS) clipped to it since the last reset. */
+  clippedSamples: number;
+  /** Frames whose mask was not a number in [0, 1] (a broken model), passed through as accompaniment, since the last reset. */
+  badFrames: number;
   /** Render quanta processed since the processor started. */
   quanta: number;
   /** Quanta that had no input connected (silence was fed). */

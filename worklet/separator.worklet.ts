@@ -70,6 +70,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
           const s = this.separator?.counters;
           this.post({
             type: 'stats', ready: this.separator !== null, frames: s?.frames ?? 0, badSamples: s?.badSamples ?? 0,
+            clippedSamples: s?.clippedSamples ?? 0, badFrames: s?.badFrames ?? 0,
             quanta: this.quanta, silentQuanta: this.silentQuanta, failed: this.failed, exceptions: this.exceptions,
             timing: this.timer.snapshot(sampleRate),
           });

@@ -109,7 +109,9 @@ export class EngineCard {
     if (!ctx || !engine || ctx.state !== 'running') return;
     const s = await engine.separator.stats();
     if (!s) return;
-    const bad = s.badSamples > 0 ? ` · ${s.badSamples} invalid input samples replaced by silence` : '';
+    const bad = (s.badSamples > 0 ? ` · ${s.badSamples} invalid input samples replaced by silence` : '')
+      + (s.clippedSamples > 0 ? ` · ${s.clippedSamples} input samples beyond +12 dBFS clipped` : '')
+      + (s.badFrames > 0 ? ` · ${s.badFrames} frames the model could not separate (not a number), passed through` : '');
     this.ui.audioLine.textContent = `Audio runs at ${khz(ctx.sampleRate)}, the device's rate · ${s.frames.toLocaleString('en')} frames separated${bad}.`;
   }
 }

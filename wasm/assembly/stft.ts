@@ -2,7 +2,8 @@
  * The separator's per-frame signal path (src/core/separate/frame-path.ts) with f32x4 SIMD, for
  * src/core/signal/stft-wasm.ts: analysis window, one complex FFT for one or two real channels, their
  * half spectra, the level, the mid magnitudes, the soft mask, its application, the inverse FFT and
- * the weighted overlap-add; and the sample path's sanitising and output loops.
+ * the weighted overlap-add; and the sample path's sanitising (non-finite → 0, clipped to ±limit)
+ * and output loops.
  * AssemblyScript; compiled by wasm/build.mjs.
  *
  * The JS side lays out the buffers (an i32 table at `desc` whose slots src/core/wasm/stft-slots.ts
@@ -233,12 +234,14 @@ export function synthesize(desc: usize): void {
 // The sample path at the input rate: sanitising the input into the delay line, and the outputs.
 
 /**
- * Replaces every non-finite sample of src[0..n) by 0 (in place), copies the samples into the ring
- * (ringMask + 1 floats, a power of two) from index w on, and returns how many were replaced.
+ * Sanitises src[0..n) in place: a non-finite sample becomes 0, one beyond ±limit becomes ±limit
+ * (src/core/separate/sample-path.ts cleanSample, the same values); copies the samples into the ring
+ * (ringMask + 1 floats, a power of two) from index w on. Returns how many were replaced, as
+ * non-finite + 65536 · clipped (n < 65536; a small integer, so no number is boxed in JS).
  */
-export function ingest(src: usize, n: i32, ring: usize, w: i32, ringMask: i32): i32 {
-  let bad = 0;
-  const z = f32x4.splat(0);
+export function ingest(src: usize, n: i32, ring: usize, w: i32, ringMask: i32, limit: f32): i32 {
+  let bad = 0, clipped = 0;
+  const z = f32x4.splat(0), hi = f32x4.splat(limit), lo = f32x4.splat(-limit);
   for (let i = 0; i < n; ) {
     const run = min(n - i, ringMask + 1 - w);
     const s = src + (<usize>i << 2), d = ring + (<usize>w << 2);
@@ -246,16 +249,24 @@ export function ingest(src: usize, n: i32, ring: usize, w: i32, ringMask: i32): 
     for (; k + 4 <= run; k += 4) {
       const x = v128.load(s + (<usize>k << 2));
       const ok = f32x4.eq(f32x4.sub(x, x), z); // false for NaN and ±Infinity
-      const y = v128.and(x, ok);
-      bad += 4 - <i32>popcnt(i32x4.bitmask(ok));
+      const inside = v128.and(f32x4.le(x, hi), f32x4.ge(x, lo)); // false for NaN too
+      const y = f32x4.min(f32x4.max(v128.and(x, ok), lo), hi);
+      const finite = <i32>popcnt(i32x4.bitmask(ok));
+      bad += 4 - finite;
+      clipped += finite - <i32>popcnt(i32x4.bitmask(inside));
       v128.store(s + (<usize>k << 2), y);
       v128.store(d + (<usize>k << 2), y);
     }
     for (; k < run; k++) {
       let x = load<f32>(s + (<usize>k << 2));
-      if (x - x != 0) {
-        x = 0;
-        bad++;
+      if (!(x <= limit && x >= -limit)) {
+        if (x - x != 0) {
+          x = 0;
+          bad++;
+        } else {
+          x = x > 0 ? limit : -limit;
+          clipped++;
+        }
       }
       store<f32>(s + (<usize>k << 2), x);
       store<f32>(d + (<usize>k << 2), x);
@@ -263,7 +274,7 @@ export function ingest(src: usize, n: i32, ring: usize, w: i32, ringMask: i32): 
     i += run;
     w = (w + run) & ringMask;
   }
-  return bad;
+  return bad + (clipped << 16);
 }
 
 /**

@@ -20,10 +20,17 @@
  * A tied structured model (every layer the same) stores each per-layer array once; reading expands
  * it to one copy per layer, so in memory every structured model has the same shape.
  *
- * Every array is checked against the shape its variant and structure need, so a file that is
- * truncated, corrupt, from a newer version or built for other sizes fails with a message that says so.
+ * Every header field is checked against its range (header.ts HEADER_RANGES, by name), and every
+ * array against the shape its variant and structure need before anything is allocated (the
+ * header's sizes are bounded by MAX_MODEL_FLOATS, a tied model's expansion included), so a file
+ * that is truncated, corrupt, absurd, from a newer version or built for other sizes fails with a
+ * message that says so, without allocating more than the file's own size.
  */
 import { mat, type Mat } from '../linalg/matrix.ts';
+import { expectedShapes, ModelError, validateHeader, type ModelHeader, type Structure, type Variant } from './header.ts';
+
+export { expectedShapes, HEADER_RANGES, MAX_MODEL_FLOATS, ModelError, validateHeader } from './header.ts';
+export type { ModelHeader, Structure, Variant } from './header.ts';
 
 export const MAGIC = 'NNRNMF\0\0';
 export const FORMAT_VERSION = 2;
@@ -33,48 +40,8 @@ const TABLE_ENTRY = 28;
 /** Float arrays are copied in bulk on little-endian machines (all current ones), else value by value. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** rnmf: non-negative codes and one-sided thresholds (NN RNMF); rpca: signed codes, soft thresholds (NN RPCA). */
-export type Variant = 'rnmf' | 'rpca';
-/**
- * dense: the paper's network, one W (n×m) and one H (n×n) shared by all layers, n = q + m.
- * structured: each layer keeps the block structure of Algorithm 1's H — a full q×q block, two q×m
- * blocks and a diagonal m×m block — with its own learned values (see network.ts).
- */
-export type Structure = 'dense' | 'structured';
-
 const VARIANTS: Variant[] = ['rnmf', 'rpca'];
 const STRUCTURES: Structure[] = ['dense', 'structured'];
-
-export interface ModelHeader {
-  sampleRate: number;
-  fftSize: number;
-  hop: number;
-  /** Frequency bins, fftSize/2 + 1. */
-  m: number;
-  /** Dictionary atoms (rank bound). */
-  q: number;
-  /** Network depth T. */
-  layers: number;
-  variant: Variant;
-  structure: Structure;
-  /**
-   * Structured networks only: rank of a learned low-rank term added to the diagonal o-rows of W
-   * (inputRank) and to the diagonal o→o block of each layer's H (layerRank); 0 = none (Algorithm 1's
-   * shape). They let the voice estimate mix frequencies, as the dense network can, at 2·m·rank cost.
-   */
-  inputRank: number;
-  layerRank: number;
-  /** Structured networks only: all layers hold the same parameters (stored once in the file). */
-  tied: boolean;
-  /** ℓ1 weight on the voice (in normalised-magnitude units). */
-  lambda: number;
-  /** Weight on ‖s‖² (and ‖U‖²). */
-  lambdaStar: number;
-  /** Time constant (s) of the input level tracker that normalises magnitudes. */
-  levelTau: number;
-  /** Soft-mask exponent p: voice mask = oᵖ / (oᵖ + (Us)ᵖ). */
-  maskPower: number;
-}
 
 export interface Model {
   header: ModelHeader;
@@ -82,33 +49,6 @@ export interface Model {
   arrays: Record<string, Mat>;
   /** Free-form description: name, training data, command, figures. */
   info: Record<string, unknown>;
-}
-
-export class ModelError extends Error {
-  override name = 'ModelError';
-}
-
-/** The arrays a model of this header must hold, with their shapes. */
-export function expectedShapes(h: ModelHeader): Record<string, [number, number]> {
-  const { m, q, layers: T } = h;
-  const n = m + q;
-  if (h.structure === 'dense') {
-    return { U: [m, q], W: [n, m], H: [n, n], t: [n, 1] };
-  }
-  const shapes: Record<string, [number, number]> = {
-    U: [m, q],
-    Ws: [q, m], // s-rows of W
-    wo: [m, 1], // o-rows of W (diagonal)
-    t: [n, T], // thresholds of each layer
-    Hss: [q, q * (T - 1)], // per layer transition, blocks side by side
-    Hso: [q, m * (T - 1)],
-    Hos: [m, q * (T - 1)],
-    hoo: [m, T - 1], // diagonal of the o→o block
-  };
-  const { inputRank: rw, layerRank: rh } = h;
-  if (rw > 0) Object.assign(shapes, { Pw: [m, rw], Qw: [rw, m] }); // W_oo += Pw·Qw
-  if (rh > 0) Object.assign(shapes, { Ph: [m, rh * (T - 1)], Qh: [rh, m * (T - 1)] }); // H_oo += Ph·Qh per layer
-  return shapes;
 }
 
 const CRC_TABLE = (() => {
@@ -138,24 +78,6 @@ export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
-}
-
-function validateHeader(h: ModelHeader): void {
-  const bad = (why: string): never => {
-    throw new ModelError(`model header is inconsistent: ${why}`);
-  };
-  if (!(h.sampleRate >= 1000 && h.sampleRate <= 384000)) bad(`sample rate ${h.sampleRate} Hz`);
-  if (h.fftSize < 16 || h.fftSize > 65536 || (h.fftSize & (h.fftSize - 1)) !== 0) bad(`FFT size ${h.fftSize} is not a power of two`);
-  if (!(h.hop >= 1 && h.hop <= h.fftSize / 2)) bad(`hop ${h.hop} for FFT size ${h.fftSize}`);
-  if (h.m !== h.fftSize / 2 + 1) bad(`m = ${h.m} bins, but an FFT of ${h.fftSize} has ${h.fftSize / 2 + 1}`);
-  if (!(h.q >= 1 && h.q <= 4096)) bad(`q = ${h.q}`);
-  if (!(h.layers >= 1 && h.layers <= 1000)) bad(`T = ${h.layers} layers`);
-  if (h.structure === 'structured' && h.layers < 2) bad('a structured network needs at least 2 layers');
-  if (!(h.inputRank >= 0 && h.inputRank <= h.m && h.layerRank >= 0 && h.layerRank <= h.m)) bad(`ranks ${h.inputRank}, ${h.layerRank}`);
-  if (h.structure === 'dense' && (h.inputRank || h.layerRank || h.tied)) bad('low-rank terms and tying apply to structured networks only');
-  for (const [k, v] of [['lambda', h.lambda], ['lambdaStar', h.lambdaStar], ['levelTau', h.levelTau], ['maskPower', h.maskPower]] as const) {
-    if (!Number.isFinite(v) || v < 0) bad(`${k} = ${v}`);
-  }
 }
 
 /** Checks that a model holds exactly the arrays its header needs, of the right shapes, all finite. */
@@ -289,6 +211,7 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
     tied: version >= 2 && u(10) === 1,
     lambda: f(0), lambdaStar: f(1), levelTau: f(2), maskPower: f(3),
   };
+  if (version >= 2 && u(10) > 1) fail(`model header is inconsistent: tied = ${u(10)} is out of range: must be 0 or 1`);
   validateHeader(header);
   const infoLen = v.getUint32(headerBytes - 8, true);
   const count = v.getUint32(headerBytes - 4, true);
@@ -300,15 +223,36 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   } catch {
     fail('model file is corrupt: its description is not valid JSON');
   }
+  // Every table entry is checked against the header before anything is allocated: a known name,
+  // once, the exact stored shape (a tied model's per-layer arrays hold one layer block), inside the
+  // file. The header's own sizes are bounded (validateHeader: MAX_MODEL_FLOATS), so what a tied
+  // model expands to is bounded too.
+  const shapes = expectedShapes(header);
   const tiedCopies = new Map(header.tied ? perLayerArrays(header) : []);
-  const arrays: Record<string, Mat> = {};
+  const names = Object.keys(shapes);
+  if (count !== names.length) {
+    fail(`model file holds ${count} arrays, but a ${header.structure} ${header.variant} network with these ranks has ${names.length} (${names.join(', ')})`);
+  }
+  const entries: { name: string; rows: number; cols: number; off: number; copies: number }[] = [];
   for (let i = 0; i < count; i++) {
     const at = tableAt + TABLE_ENTRY * i;
     let name = '';
     for (let c = 0; c < 16 && bytes[at + c] !== 0; c++) name += String.fromCharCode(bytes[at + c]);
     const rows = v.getUint32(at + 16, true), cols = v.getUint32(at + 20, true), off = v.getUint32(at + 24, true);
-    if (off % 4 !== 0 || off + rows * cols * 4 > total) fail(`model file is corrupt: array "${name}" lies outside the file`);
+    const shape = Object.hasOwn(shapes, name) ? shapes[name] : undefined;
+    if (!shape) fail(`model holds an unexpected array "${name}"`);
+    if (entries.some((e) => e.name === name)) fail(`model file is corrupt: it holds the array "${name}" twice`);
     const copies = tiedCopies.get(name) ?? 1;
+    const [wantRows, wantCols] = shape!;
+    if (rows !== wantRows || cols * copies !== wantCols) {
+      const stored = copies > 1 ? ` (one layer block of a tied model: ${wantRows}×${wantCols / copies})` : '';
+      fail(`model array "${name}" is ${rows}×${cols}, expected ${wantRows}×${wantCols}${stored} for m = ${header.m}, q = ${header.q}, T = ${header.layers}`);
+    }
+    if (off % 4 !== 0 || off < tableAt + TABLE_ENTRY * count || off + rows * cols * 4 > total) fail(`model file is corrupt: array "${name}" lies outside the file`);
+    entries.push({ name, rows, cols, off, copies });
+  }
+  const arrays: Record<string, Mat> = {};
+  for (const { name, rows, cols, off, copies } of entries) {
     const size = rows * cols;
     const data = new Float32Array(size * copies);
     if (LITTLE_ENDIAN) {

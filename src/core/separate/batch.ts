@@ -34,8 +34,9 @@ import { Resampler } from '../signal/resample.ts';
 import { StftKernel } from '../signal/stft.ts';
 import { WasmStft } from '../signal/stft-wasm.ts';
 import { WasmArena } from '../wasm/loader.ts';
-import { PlainFramePath, type FramePath } from './frame-path.ts';
+import { guardMask, PlainFramePath, type FramePath } from './frame-path.ts';
 import { separatorDelays } from './latency.ts';
+import { cleanSample } from './sample-path.ts';
 export interface BatchOptions {
   /** WebAssembly SIMD frame kernel and resampler where they run (default true), as the separator's `fast`. */
   fast?: boolean;
@@ -63,6 +64,8 @@ export interface BatchResult {
   /** True when the WebAssembly frame kernel ran (false: fft.js and JS loops). */
   fast: boolean;
   timings: BatchTimings;
+  /** Frames whose mask was not a number in [0, 1] (a broken model), passed through as accompaniment (frame-path.ts guardMask). */
+  badFrames: number;
 }
 
 const clock = (globalThis as { performance?: { now(): number } }).performance;
@@ -102,21 +105,19 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   const len = input[0].length;
   if (input.some((x) => x.length !== len)) throw new Error('the channels differ in length');
   const timings: BatchTimings = { analysis: 0, network: 0, synthesis: 0 };
+  let badFrames = 0;
   let t0 = now();
 
   // The streaming separator's delays: Δ (resampling + STFT), then the prefill of its voice FIFO.
   const { delta, a, latency } = separatorDelays(sampleRate, h);
   const total = len + latency;
 
-  // Stage A1: the input, sanitised (non-finite → 0, as the separator does) and followed by `latency`
+  // Stage A1: the input, sanitised (non-finite → 0, clipped to ±INPUT_LIMIT, as the separator does) and followed by `latency`
   // zeros (the flush separateChannels feeds), at the model's rate with the frame buffer's N − H
   // leading zeros.
   const clean = input.map((x) => {
     const y = new Float32Array(total);
-    for (let i = 0; i < len; i++) {
-      const v = x[i];
-      y[i] = v - v === 0 ? v : 0;
-    }
+    for (let i = 0; i < len; i++) y[i] = cleanSample(x[i]);
     return y;
   });
   let modelLen = total;
@@ -168,6 +169,7 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
       synthesis.voice.set(Z.subarray(k * n + q, (k + 1) * n));
       synthesis.accomp.set(US.data.subarray(k * m, (k + 1) * m));
       synthesis.softMask();
+      badFrames += guardMask(synthesis.mask);
       synthesis.synthesize();
       for (let c = 0; c < C; c++) voiceModel[c].set(synthesis.out[c], j * H);
     }
@@ -195,5 +197,5 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   }
   timings.synthesis += now() - t0;
   for (const k of Object.keys(timings) as (keyof BatchTimings)[]) timings[k] /= 1000;
-  return { voice, accomp, latency, frames, fast: analysis.fast, timings };
+  return { voice, accomp, latency, frames, fast: analysis.fast, timings, badFrames };
 }

@@ -16,7 +16,8 @@
  *   carries the sample path's kernels (sample-path.ts).
  * - PlainFramePath (below): fft.js and JS loops, the reference, and what runs where WebAssembly SIMD
  *   does not.
- * They agree to f32 rounding (tests/unit/fastpath.test.ts holds them to 1e-5).
+ * They agree to f32 rounding (tests/unit/fastpath.test.ts holds them to 1e-5). Their users check each
+ * mask with {@link guardMask} before synthesize(), so no frame's output is ever NaN.
  */
 import { LevelTracker } from '../signal/level.ts';
 import { softMask } from '../signal/masks.ts';
@@ -42,6 +43,25 @@ export interface FramePath {
   synthesize(): void;
   /** Back to silence: frames, level tracker, overlap-add. */
   reset(): void;
+}
+
+/**
+ * The output guard of every frame, on either frame path: a mask is a number in [0, 1] per bin, and
+ * then the frame's voice is finite (the input is bounded: sample-path.ts INPUT_LIMIT). A mask that
+ * is not (NaN or out of range: a broken network or model, e.g. weights that overflow f32) is
+ * replaced by 0: that frame's voice is silent and the accompaniment is the mixture, passed through.
+ * Returns 1 if it replaced the mask, else 0. No allocation; m comparisons per frame.
+ */
+export function guardMask(mask: Float32Array): number {
+  const m = mask.length;
+  for (let i = 0; i < m; i++) {
+    const v = mask[i];
+    if (!(v >= 0 && v <= 1)) {
+      mask.fill(0);
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /** The frame path in fft.js and JS loops (FFT in f64, spectra in f32). */
@@ -101,7 +121,12 @@ export class PlainFramePath implements FramePath {
     if (C === 2) k.fft.forwardPair(this.windowed[0], this.windowed[1], this.re[0], this.im[0], this.re[1], this.im[1]);
     else k.fft.forward(this.windowed[0], this.re[0], this.im[0]);
 
-    const g = this.level.gain(power) * this.spectrumScale;
+    // Through the tracker's Float64Array: a double passed to or returned from a call V8 does not
+    // inline is boxed (an allocation per frame).
+    const level = this.level;
+    level.io[0] = power;
+    level.feed();
+    const g = level.io[1] * this.spectrumScale;
     const re0 = this.re[0], im0 = this.im[0], re1 = this.re[C - 1], im1 = this.im[C - 1], mag = this.mag;
     for (let i = 0; i < m; i++) {
       const r = 0.5 * (re0[i] + re1[i]), im = 0.5 * (im0[i] + im1[i]);

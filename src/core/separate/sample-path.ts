@@ -1,7 +1,7 @@
 /**
  * The streaming separator's sample side, at the input's rate, around the frame path (frame-path.ts):
  *
- *   input ─ingest()─► non-finite samples → 0 ─► delay line
+ *   input ─ingest()─► non-finite samples → 0, beyond ±INPUT_LIMIT → ±INPUT_LIMIT ─► delay line
  *                                          └──► resampled to the model's rate ─► modelIn (to the frames)
  *   frames' voice ─queue()─► resampled to the input's rate ─► voice FIFO
  *   voice FIFO, delay line ─emit()─► voice; accompaniment = the delayed input − voice
@@ -20,6 +20,28 @@ import type { WasmStft } from '../signal/stft-wasm.ts';
 import type { WasmArena } from '../wasm/loader.ts';
 import { nextPow2, type SeparatorDelays } from './latency.ts';
 
+/**
+ * The largest input magnitude the separator takes (+12 dBFS): a finite sample beyond it is clipped
+ * to ±INPUT_LIMIT (and counted). Real audio, overs of decoded MP3s and float masters included, stays
+ * below it and passes bit for bit; what it stops is garbage (1e30, 3.4e38, int16-scale samples)
+ * reaching the level tracker (src/core/signal/level.ts), whose 4-second memory it would fill for
+ * minutes, and overflowing the f32 FFT into NaN. With it the tracker's level never exceeds
+ * INPUT_LIMIT², and every spectrum, and so every output, stays finite.
+ */
+export const INPUT_LIMIT = 4;
+
+/**
+ * One input sample as the separator takes it: non-finite → 0, beyond ±INPUT_LIMIT → ±INPUT_LIMIT,
+ * anything else unchanged (the sample path's kernels, JS and wasm, and batch.ts compute exactly this).
+ */
+export function cleanSample(x: number): number {
+  if (x <= INPUT_LIMIT && x >= -INPUT_LIMIT) return x;
+  return x - x !== 0 ? 0 : x > 0 ? INPUT_LIMIT : -INPUT_LIMIT;
+}
+
+/** The count a sanitise kernel returns: non-finite + CLIPPED_UNIT · clipped (a block is < CLIPPED_UNIT samples). */
+const CLIPPED_UNIT = 65536;
+
 /** Largest block handled in one pass; longer calls are split (bounds the scratch buffers). */
 export const CHUNK = 4096;
 /** The Web Audio render quantum: blocks of this size are copied in and out with one memcpy. */
@@ -27,7 +49,10 @@ const QUANTUM = 128;
 
 /** The per-sample loops of the sample path (rings are powers of two long and wrap). */
 interface SampleKernels {
-  /** dst[i] = src[at + i], non-finite → 0, also into ring from w on, for i < n; returns how many were replaced. */
+  /**
+   * dst[i] = cleanSample(src[at + i]), also into ring from w on, for i < n; returns how many were
+   * replaced, as non-finite + CLIPPED_UNIT · clipped.
+   */
   sanitise(src: Float32Array, at: number, n: number, dst: Float32Array, ring: Float32Array, w: number): number;
   /** ring[w + i] = src[i] for i < n. */
   enqueue(src: Float32Array, n: number, ring: Float32Array, w: number): void;
@@ -38,15 +63,19 @@ interface SampleKernels {
 const plainKernels: SampleKernels = {
   sanitise(src, at, n, dst, ring, w) {
     const mask = ring.length - 1;
-    let bad = 0;
+    let bad = 0, clipped = 0;
     for (let i = 0; i < n; i++) {
       let x = src[at + i];
-      if (x - x !== 0) { x = 0; bad++; } // NaN or ±Infinity
+      if (!(x <= INPUT_LIMIT && x >= -INPUT_LIMIT)) {
+        if (x - x !== 0) bad++; // NaN or ±Infinity
+        else clipped++;
+        x = cleanSample(x);
+      }
       dst[i] = x;
       ring[w] = x;
       w = (w + 1) & mask;
     }
-    return bad;
+    return bad + CLIPPED_UNIT * clipped;
   },
   enqueue(src, n, ring, w) {
     const mask = ring.length - 1;
@@ -88,7 +117,7 @@ class WasmSampleKernels implements SampleKernels {
   sanitise(src: Float32Array, at: number, n: number, dst: Float32Array, ring: Float32Array, w: number): number {
     if (at === 0 && src.length === n) dst.set(src); // a whole render quantum: one memcpy
     else for (let i = 0; i < n; i++) dst[i] = src[at + i];
-    return this.stft.ingest(dst, n, ring, w);
+    return this.stft.ingest(dst, n, ring, w, INPUT_LIMIT);
   }
 
   enqueue(src: Float32Array, n: number, ring: Float32Array, w: number): void {
@@ -175,13 +204,21 @@ export class SamplePath {
   }
 
   /**
-   * Takes input[c][at .. at + n) (n ≤ CHUNK): sanitised into the delay line and, at the model's
-   * rate, into {@link modelIn}. Adds the non-finite samples it replaced to counts.badSamples;
-   * returns how many model-rate samples modelIn holds (all channels' resamplers move in lockstep).
+   * Takes input[c][at .. at + n) (n ≤ CHUNK): sanitised ({@link cleanSample}) into the delay line
+   * and, at the model's rate, into {@link modelIn}. Adds the non-finite samples it replaced to
+   * counts.badSamples and the clipped ones to counts.clippedSamples; returns how many model-rate
+   * samples modelIn holds (all channels' resamplers move in lockstep).
    */
-  ingest(input: readonly Float32Array[], at: number, n: number, counts: { badSamples: number }): number {
+  ingest(input: readonly Float32Array[], at: number, n: number, counts: { badSamples: number; clippedSamples: number }): number {
     const C = this.clean.length;
-    for (let c = 0; c < C; c++) counts.badSamples += this.kernels.sanitise(input[c], at, n, this.clean[c], this.line[c], this.lineWrite);
+    for (let c = 0; c < C; c++) {
+      const replaced = this.kernels.sanitise(input[c], at, n, this.clean[c], this.line[c], this.lineWrite);
+      if (replaced !== 0) {
+        const clipped = (replaced / CLIPPED_UNIT) | 0;
+        counts.clippedSamples += clipped;
+        counts.badSamples += replaced - CLIPPED_UNIT * clipped;
+      }
+    }
     if (!this.down) return n;
     let count = n;
     for (let c = 0; c < C; c++) count = this.down[c].process(this.clean[c], n, this.modelIn[c]);

@@ -14,8 +14,9 @@
  * voice + accompaniment = the delayed input, exactly.
  *
  * Every buffer is allocated in the constructor; process() allocates nothing, never throws on bad
- * samples (non-finite input is replaced by 0 and counted), and produces exactly as many samples as
- * it takes, `latency` samples late.
+ * samples (non-finite input is replaced by 0, input beyond ±INPUT_LIMIT clipped, both counted), never
+ * outputs NaN or ±Infinity (a frame whose mask is not in [0, 1] passes the mixture through as
+ * accompaniment, counted), and produces exactly as many samples as it takes, `latency` samples late.
  *
  * The parts: the sample path (sample-path.ts: sanitising, the delay line, the resamplers, the voice
  * FIFO and the outputs), the frame path (frame-path.ts: analysis, mask, synthesis) and the encoder
@@ -39,7 +40,7 @@ import { loadResampleKernel } from '../signal/resample.ts';
 import { FrameBuffer, StftKernel } from '../signal/stft.ts';
 import { loadWasmStft, WasmStft } from '../signal/stft-wasm.ts';
 import { WasmArena } from '../wasm/loader.ts';
-import { PlainFramePath, type FramePath } from './frame-path.ts';
+import { guardMask, PlainFramePath, type FramePath } from './frame-path.ts';
 import { separatorDelays } from './latency.ts';
 import { CHUNK, SamplePath } from './sample-path.ts';
 
@@ -70,6 +71,10 @@ export interface SeparatorCounters {
   frames: number;
   /** Non-finite input samples replaced by silence. */
   badSamples: number;
+  /** Finite input samples beyond ±INPUT_LIMIT (sample-path.ts), clipped to it. */
+  clippedSamples: number;
+  /** Frames whose mask was not a number in [0, 1] (a broken model): voice silent, mixture passed through as accompaniment. */
+  badFrames: number;
 }
 
 export class Separator {
@@ -78,7 +83,7 @@ export class Separator {
   readonly channels: number;
   /** Output sample i is the separation of input sample i − latency. */
   readonly latency: number;
-  readonly counters: SeparatorCounters = { frames: 0, badSamples: 0 };
+  readonly counters: SeparatorCounters = { frames: 0, badSamples: 0, clippedSamples: 0, badFrames: 0 };
 
   private readonly path: FramePath;
   private readonly encoder: Encoder;
@@ -138,6 +143,8 @@ export class Separator {
     this.samples.reset();
     this.counters.frames = 0;
     this.counters.badSamples = 0;
+    this.counters.clippedSamples = 0;
+    this.counters.badFrames = 0;
   }
 
   /**
@@ -175,6 +182,7 @@ export class Separator {
     for (const f of this.frames) f.advance();
     this.encoder.run(path.mag, path.voice, path.accomp);
     path.softMask();
+    this.counters.badFrames += guardMask(path.mask);
     path.synthesize();
     this.samples.queue(path.out);
     this.counters.frames++;

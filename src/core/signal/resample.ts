@@ -108,7 +108,10 @@ export class Resampler {
   private received: number;
   /** Next output index to produce. */
   private next: number;
-  /** Fast path: ⌊p_next⌋ and its phase (next·M − d = pos·L + phase), kept without dividing. */
+  /**
+   * ⌊p_next⌋ and its phase (next·M − d = pos·L + phase): the fast path keeps both without dividing;
+   * the plain path keeps pos (set where produce() stops), so that compact() needs no division.
+   */
   private pos = 0;
   private phase = 0;
 
@@ -213,7 +216,10 @@ export class Resampler {
       const j = this.next;
       const num = j * this.M - this.delayNumerator;
       const pos = Math.floor(num / this.L);
-      if (pos + this.K + 1 > this.received) break;
+      if (pos + this.K + 1 > this.received) {
+        this.pos = pos; // for compact()
+        break;
+      }
       const phase = num - pos * this.L;
       const start = pos - this.K + 1 - this.base;
       const row = phase * taps;
@@ -252,7 +258,9 @@ export class Resampler {
 
   /** Drops input that no future output reads. */
   private compact(): void {
-    const firstNeeded = (this.kernel ? this.pos : Math.floor((this.next * this.M - this.delayNumerator) / this.L)) - this.K + 1;
+    // ⌊(next·M − d) / L⌋, kept by both paths: compact() runs too rarely to be optimised, and the
+    // fractional quotient would be boxed (an allocation per call on the plain real-time path).
+    const firstNeeded = this.pos - this.K + 1;
     const drop = Math.min(firstNeeded - this.base, this.received - this.base);
     if (drop <= 0) throw new Error('resampler history too small');
     this.history.copyWithin(0, drop, this.received - this.base);

@@ -5,8 +5,8 @@
  *   level tracker, the normalised mid magnitudes, the soft mask from the network's estimates, its
  *   application, the inverse FFT and the overlap-add (in place of fft.js, level.ts, masks.ts and
  *   the JS loops);
- * - per block of input samples: sanitising into the delay line, and the voice and accompaniment
- *   outputs from the voice FIFO and the delay line.
+ * - per block of input samples: sanitising (non-finite → 0, clipped to ±limit) into the delay line,
+ *   and the voice and accompaniment outputs from the voice FIFO and the delay line.
  * The FFT runs in f32 where fft.js runs in f64: results agree to f32 rounding.
  *
  * Its buffers live in a {@link WasmArena} shared with the rest of the separator; the frame
@@ -24,7 +24,7 @@ interface StftExports {
   analyze(desc: number): void;
   softMask(desc: number): void;
   synthesize(desc: number): void;
-  ingest(src: number, n: number, ring: number, w: number, ringMask: number): number;
+  ingest(src: number, n: number, ring: number, w: number, ringMask: number, limit: number): number;
   emit(fifo: number, r: number, fifoMask: number, line: number, d: number, lineMask: number, voice: number, accomp: number, n: number): void;
 }
 
@@ -154,11 +154,12 @@ export class WasmStft {
   }
 
   /**
-   * Replaces the non-finite samples of src[0..n) (a view of the arena) by 0 in place and copies them
-   * into `ring` (a power-of-two ring in the arena) from index w on; returns how many were replaced.
+   * Sanitises src[0..n) (a view of the arena) in place: non-finite samples become 0, samples beyond
+   * ±limit become ±limit; copies them into `ring` (a power-of-two ring in the arena) from index w
+   * on. Returns how many were replaced, packed as non-finite + 65536 · clipped (n < 65536).
    */
-  ingest(src: Float32Array, n: number, ring: Float32Array, w: number): number {
-    return this.k.ingest(src.byteOffset, n, ring.byteOffset, w, ring.length - 1);
+  ingest(src: Float32Array, n: number, ring: Float32Array, w: number, limit: number): number {
+    return this.k.ingest(src.byteOffset, n, ring.byteOffset, w, ring.length - 1, limit);
   }
 
   /** voice[i] = fifo[r + i], accomp[i] = line[d + i] − voice[i] for i < n (all views of the arena; rings wrap). */
