@@ -7,7 +7,7 @@
  * `../shared/tools/score.py` scores them (mixture = voice + accompaniment, references [voice,
  * accompaniment], no permutation), and the NN methods run exactly the path `npm run separate` runs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BssEval, globalScores, type ClipScore } from '../eval/bsseval.ts';
@@ -39,6 +39,12 @@ export const PAPER_MODELS: { key: string; label: string; file: string }[] = [
   { key: 'nn-rnmf-dict', label: 'NN RNMF dict. update', file: 'models/paper/rnmf-dense-dictupdate.nnrnmf' },
 ];
 
+/**
+ * The steps from the model shipped before to the one shipped now, one lever each (README, Quality
+ * beyond the paper): models/quality/*.nnrnmf in name order, scored as the method "levers".
+ */
+export const LEVERS_DIR = 'models/quality';
+
 const HELP = `npm run eval -- --data DIR [--split dev] [options]
 
   --data DIR        MIR-1K folder (Wavfile/*.wav + splits.csv) or stems folder (default ../shared/data/mir1k)
@@ -48,7 +54,8 @@ const HELP = `npm run eval -- --data DIR [--split dev] [options]
   --json FILE       also write every clip's figures as JSON
   --model FILE      also score this model (repeatable); with --methods none, only the given models
 
-Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, shipped
+Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, levers (every
+model in ${LEVERS_DIR}/, one row each), shipped
 `;
 
 interface Separation {
@@ -161,6 +168,15 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
       },
     });
   } else skipped.push('mult-rnmf (needs a dictionary: models/paper/rnmf-untrained.nnrnmf)');
+  if (!only || only.has('levers')) {
+    const dir = join(repoRoot, LEVERS_DIR);
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.nnrnmf')).sort() : [];
+    if (files.length === 0) skipped.push(`levers (no model in ${LEVERS_DIR}/)`);
+    for (const f of files) {
+      const model = readModelFile(join(dir, f));
+      all.push(modelMethod(`levers:${f}`, `${typeof model.info.lever === 'string' ? model.info.lever : f} (${LEVERS_DIR}/${f})`, model));
+    }
+  }
   for (const pm of [...PAPER_MODELS, { key: 'shipped', label: 'Shipped model (public/models/default.nnrnmf)', file: '' }]) {
     const model = models.get(pm.key);
     if (!model) {
@@ -169,9 +185,9 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
     }
     all.push(modelMethod(pm.key, pm.label, model));
   }
-  const methods = only ? all.filter((m) => only.has(m.key)) : all;
+  const methods = only ? all.filter((m) => only.has(m.key) || (only.has('levers') && m.key.startsWith('levers:'))) : all;
   // --methods '' (empty) with --model: only the given models.
-  if (only) for (const k of only) if (!all.some((m) => m.key === k) && !skipped.some((s) => s.startsWith(k))) throw new UsageError(`unknown method "${k}"`);
+  if (only) for (const k of only) if (k !== 'levers' && !all.some((m) => m.key === k) && !skipped.some((s) => s.startsWith(k))) throw new UsageError(`unknown method "${k}"`);
   return { methods, skipped };
 }
 

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { structuredFromDense } from '../core/network/compress.ts';
 import { clipFrames } from '../core/signal/features.ts';
 import { mat, type Mat } from '../core/linalg/matrix.ts';
-import { decodeModel, encodeModel, type Model, type Structure, type Variant } from '../core/model/model.ts';
+import { decodeModel, encodeModel, HEADER_RANGES, type Model, type Structure, type Variant } from '../core/model/model.ts';
 import { algorithm1Model } from '../core/network/encoders.ts';
 import { Random } from '../core/linalg/random.ts';
 import { rnmf } from '../eval/solvers/rnmf.ts';
@@ -157,11 +157,13 @@ function main(argv: string[]): void {
     if (!Number.isInteger(x) || x < min || x > max) throw new UsageError(`${what} must be a whole number ${max < Infinity ? `from ${min} to ${max}` : `≥ ${min}`}, got "${v}"`);
     return x;
   };
-  const positive = (v: string | undefined, d: number, what: string, orZero = false) => {
+  const positive = (v: string | undefined, d: number, what: string, orZero = false, max = Infinity) => {
     const x = num(v, d, what);
-    if (!(x > 0 || (orZero && x === 0))) throw new UsageError(`${what} must be ${orZero ? '≥ 0' : '> 0'}, got "${v}"`);
+    if (!(x > 0 || (orZero && x === 0)) || x > max) throw new UsageError(`${what} must be ${orZero ? '≥ 0' : '> 0'}${max < Infinity ? ` and at most ${max}` : ''}, got "${v}"`);
     return x;
   };
+  // What a model file may hold (core/model/header.ts), checked now rather than when the model is saved.
+  const range = (field: keyof typeof HEADER_RANGES) => HEADER_RANGES[field].max;
   const oneOf = <T extends string>(v: string | undefined, d: T, allowed: readonly T[], what: string): T => {
     const x = (v ?? d) as T;
     if (!allowed.includes(x)) throw new UsageError(`${what} must be one of ${allowed.join(', ')}; got "${v}"`);
@@ -174,7 +176,7 @@ function main(argv: string[]): void {
   // Every option is checked here, before the data loads: a typo must not cost a training run.
   const m = 513; // bins of the 1024-point frames the models use
   const seed = int(a.seed, 1, '--seed', 0);
-  const q = int(a.q, 20, '--q', 1, m), lambda = positive(a.lambda, 0.2, '--lambda', true), lambdaStar = positive(a['lambda-star'], 1, '--lambda-star', true);
+  const q = int(a.q, 20, '--q', 1, m), lambda = positive(a.lambda, 0.2, '--lambda', true, range('lambda')), lambdaStar = positive(a['lambda-star'], 1, '--lambda-star', true, range('lambdaStar'));
   const layers = int(a.layers, 10, '--layers', structure === 'structured' ? 2 : 1, 1000);
   const inputRank = int(a['input-rank'], 0, '--input-rank', 0, m), layerRank = int(a['layer-rank'], 0, '--layer-rank', 0, m);
   const frameBudget = int(a.frames, 10000, '--frames', 1), valFrames = int(a['val-frames'], 10000, '--val-frames', 1);
@@ -183,7 +185,7 @@ function main(argv: string[]): void {
   const learningRate = positive(a.lr, 1e-4, '--lr'), validateEvery = int(a['validate-every'], 50, '--validate-every', 1);
   const patience = int(a.patience, 0, '--patience', 0), maskWeight = positive(a['mask-weight'], 0, '--mask-weight', true);
   const binWeighting = positive(a['bin-weighting'], 0, '--bin-weighting', true);
-  const levelTau = positive(a['level-tau'], 4, '--level-tau');
+  const levelTau = positive(a['level-tau'], 4, '--level-tau', false, range('levelTau'));
   const schedule = oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule');
   const remixPlan = {
     mixtures: int(a.remix, 0, '--remix', 0), voiceAlone: int(a['voice-alone'], 0, '--voice-alone', 0),

@@ -46,6 +46,8 @@ describe('train refuses bad options before any work, in one line', () => {
     [['--input-rank', '1000'], /--input-rank must be a whole number from 0 to 513/],
     [['--steps=-3'], /--steps must be a whole number ≥ 1/],
     [['--lr', '0'], /--lr must be > 0/],
+    [['--lambda', '5000'], /--lambda must be ≥ 0 and at most 1000/],
+    [['--level-tau', '1e9'], /--level-tau must be > 0 and at most 3600/],
     [['--out', join(work, 'missing/dir/m.nnrnmf')], /the folder .*missing\/dir does not exist/],
   ];
   for (const [args, message] of cases) {
