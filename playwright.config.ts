@@ -45,6 +45,10 @@ export default defineConfig({
     acceptDownloads: true,
     viewport: { width: 1100, height: 940 },
     trace: 'retain-on-failure',
+    // No service worker, except in the specs about offline use (offline.spec.ts allows it): one would
+    // serve later loads from its cache, past page.route (serveCandidateModel, the error specs), and
+    // precache 7 MB per test.
+    serviceWorkers: 'block',
   },
   webServer: {
     command: `npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

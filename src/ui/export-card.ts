@@ -84,7 +84,8 @@ export class ExportCard {
       const now = page.song && page.song !== song ? ` “${page.song.title}” is loaded now: press Export to separate it.` : '';
       ui.status.textContent = `Exported “${song.title}” in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time).${now} If the downloads did not start, use the links:`;
       ui.status.dataset.speed = String(r.speed);
-      ui.mode.textContent = `Ran on the ${r.fallback ? 'CPU' : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
+      // What ran, as the workers said (a GPU that failed, or WebAssembly refused, leaves the CPU or JavaScript).
+      ui.mode.textContent = `Ran on the ${r.fallback ? `CPU, ${/JavaScript/.test(r.ran) ? 'in JavaScript' : 'WebAssembly SIMD'}` : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
       ui.mode.dataset.ran = r.ran;
       if (r.fallback) page.alert('warning', `Export: ${r.fallback}.`);
       download(r.voice, r.voiceName);

@@ -8,10 +8,16 @@
  *   await voicesplitGpu.checkBatch(mode, modelBytes, rate, channels)
  *                                              batch separation on gpu.js vs the streaming separator
  *   await voicesplitGpu.runGpuBench(options)   the benchmark of src/bench/batch.ts
+ *
+ * The checks run in a worker (src/gpu/selftest.worker.ts): gpu.js builds its kernels with `new
+ * Function`, which this page's Content-Security-Policy refuses (serve-headers.ts). The benchmark runs
+ * on the page, so its gpu.js rows need bench.html (whose policy allows it; `npm run bench:page`).
  */
 import { detectGpu, modeOverride, pickMode, type ComputeMode, type GpuInfo } from '../gpu/detect.ts';
 import type { GpuJsMode } from '../gpu/kernels.ts';
 import type { BatchCheck, ProductCheck } from '../gpu/selftest.ts';
+import type { SelftestReply, SelftestRequest } from '../gpu/selftest.worker.ts';
+import SelftestWorker from '../gpu/selftest.worker.ts?worker';
 import type { GpuBenchOptions, GpuBenchReport } from '../bench/batch.ts';
 
 export interface GpuHandle {
@@ -35,12 +41,22 @@ export function computeMode(): ComputeMode {
   return pickMode(gpuInfo(), modeOverride());
 }
 
+/** One self-test in a worker of its own (structured clones: the caller keeps its buffers). */
+function inWorker<T>(request: SelftestRequest): Promise<T> {
+  const worker = new SelftestWorker();
+  return new Promise<T>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<SelftestReply>) => (e.data.ok ? resolve(e.data.result as T) : reject(new Error(e.data.message)));
+    worker.onerror = (e) => reject(new Error(e.message || 'the GPU self-test worker failed to start'));
+    worker.postMessage(request);
+  }).finally(() => worker.terminate());
+}
+
 export function installGpuHandle(): GpuHandle {
   const handle: GpuHandle = {
     detect: gpuInfo,
     mode: computeMode,
-    checkProducts: async (mode) => (await import('../gpu/selftest.ts')).checkProducts(mode),
-    checkBatch: async (mode, bytes, rate, channels, batch) => (await import('../gpu/selftest.ts')).checkBatch(mode, bytes, rate, channels, batch),
+    checkProducts: (mode) => inWorker<ProductCheck>({ op: 'products', mode }),
+    checkBatch: (mode, model, sampleRate, channels, batch) => inWorker<BatchCheck>({ op: 'batch', mode, model, sampleRate, channels, batch }),
     runGpuBench: async (options) => (await import('../bench/batch.ts')).runGpuBench(options),
   };
   (window as unknown as { voicesplitGpu: GpuHandle }).voicesplitGpu = handle;

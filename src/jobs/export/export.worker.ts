@@ -24,6 +24,7 @@ import { decodeModel, type Model } from '../../core/model/model.ts';
 import { separateSpan, type Span } from '../../core/separate/spans.ts';
 import type { GpuJsMode } from '../../gpu/kernels.ts';
 import { interleave } from '../../io/wav.ts';
+import { wasmRefusal } from '../wasm-refusal.ts';
 
 /** How to run the separation. */
 export type ExportEngine = { engine: 'stream' } | { engine: 'batch'; backend: 'wasm' | GpuJsMode; batch?: number };
@@ -163,6 +164,7 @@ self.onmessage = async (e: MessageEvent<ExportRequest>) => {
     } else {
       ran = runStream(model, sampleRate, channels, span);
     }
+    if (/JavaScript/.test(ran) && !fallback) fallback = `WebAssembly could not be used in the export worker (${wasmRefusal() ?? 'this browser has WebAssembly without SIMD'}), so it ran in JavaScript, several times slower`;
     post({ type: 'done', ran, fallback });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
