@@ -8,15 +8,18 @@
  *                   → delete it, fetch the shipped one, say so on the page
  *   manifest says a newer model ships (its CRC differs from the one the stored copy came with)
  *                   → fetch it, validate, replace the stored copy (kept if the fetch fails)
- *   IndexedDB unavailable (private mode) or full (QuotaExceededError)
- *                   → say so; the fetched model is still used for this visit
+ *   IndexedDB unavailable (private mode), not opening within OPEN_TIMEOUT_MS, or full
+ *   (QuotaExceededError)
+ *                   → say so; the fetched model is still used for this visit, not stored
+ *   the database without its store (an older version, damage) → repaired (./db.ts), said so, used
  *
  * The manifest (public/models/manifest.json) is advisory: the model file is the authority. If the
  * manifest's size or CRC does not match the file it lists (it is being updated), the file is still
  * used when it validates, and the stored copy remembers which manifest entry it came with so the
  * page does not fetch it again on every visit.
  */
-import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { del, get, set } from 'idb-keyval';
+import { DB_NAME, OPEN_TIMEOUT_MS, STORE_NAME, StorageTimeoutError, store, takeRepairNotice } from './db.ts';
 import { crc32, describeModel, ModelError, validatedModel, type Model } from '../core/model/model.ts';
 
 export interface ManifestEntry {
@@ -76,8 +79,7 @@ export class ModelUnavailableError extends Error {
 /** What loadModel throws when no valid model is available: the reason, and the notices gathered on the way. */
 export type LoadModelFailure = Error & { notices?: Notice[] };
 
-export const DB_NAME = 'voicesplit';
-export const STORE_NAME = 'models';
+export { DB_NAME, STORE_NAME, store };
 export const keyFor = (id: string) => `model:${id}`;
 
 export const hex32 = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
@@ -90,16 +92,6 @@ export interface ModelStoreOptions {
   /** Used when the manifest cannot be read: the shipped default. */
   fallbackFile?: string;
   fetch?: typeof fetch;
-}
-
-let storeFn: UseStore | null = null;
-/** idb-keyval store; opening is lazy, and a missing indexedDB throws here (turned into a rejection by the callers). */
-export function store(): UseStore {
-  if (!storeFn) {
-    if (typeof indexedDB === 'undefined' || indexedDB === null) throw new Error('IndexedDB is not available in this browser window');
-    storeFn = createStore(DB_NAME, STORE_NAME);
-  }
-  return storeFn;
 }
 
 export function errorName(e: unknown): string {
@@ -193,11 +185,10 @@ export async function loadModel(opts: ModelStoreOptions = {}): Promise<LoadedMod
     stored = await readStored(id);
   } catch (e) {
     storageOk = false;
-    notices.push({
-      level: 'warning',
-      text: `Browser storage (IndexedDB) is unavailable${errorName(e) ? ` (${errorName(e)})` : ''}, as in a private window: the model is downloaded on every visit and the page will not work offline.`,
-    });
+    notices.push({ level: 'warning', text: storageUnavailable(e) });
   }
+  const repaired = takeRepairNotice();
+  if (repaired) notices.push({ level: 'info', text: repaired });
   const manifest = await manifestP;
   const entry: ManifestEntry | undefined = manifest?.models.find((m) => m.id === id);
   const fileEntry = entry ?? { file: opts.fallbackFile ?? 'default.nnrnmf', name: id };
@@ -247,6 +238,17 @@ export async function loadModel(opts: ModelStoreOptions = {}): Promise<LoadedMod
   }
   const saved = await save(id, fresh.bytes, entry, notices, storageOk);
   return { id, ...fresh, description: describeModel(fresh.model), from: 'network', stored: saved, notices };
+}
+
+/** What the page says when the database cannot be used. */
+function storageUnavailable(e: unknown): string {
+  const after = 'the model could not be stored, so this visit uses the downloaded copy and the next one downloads it again.';
+  if (e instanceof StorageTimeoutError) return `Browser storage (IndexedDB) did not open within ${OPEN_TIMEOUT_MS / 1000} s: ${after}`;
+  const name = errorName(e);
+  const refused = !name || name === 'Error' || name === 'SecurityError' || name === 'InvalidStateError';
+  return refused
+    ? `Browser storage (IndexedDB) is unavailable${name && name !== 'Error' ? ` (${name})` : ''}, as in a private window: ${after}`
+    : `Browser storage (IndexedDB) is unavailable (${name}: ${(e as Error)?.message ?? ''}): ${after}`;
 }
 
 /** Stores a model; a full or failing storage becomes a notice. Returns whether it was stored. */

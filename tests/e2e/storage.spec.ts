@@ -231,3 +231,78 @@ test('storage full (QuotaExceededError): a message, and separation works', async
   expect((await state(page)).model?.stored).toBe(false);
   await expectSeparating(page);
 });
+
+test('IndexedDB that never opens: after a few seconds the page separates anyway, and says the model is not stored', async ({ page, context }) => {
+  test.setTimeout(60_000);
+  // A real hang, no monkey-patching: another tab of this site holds the database open at version 1
+  // and never closes it, and an upgrade to version 2 waits on it (blocked). IndexedDB queues every
+  // later open of that database behind the waiting upgrade, so the page's open never answers: what a
+  // person meets with an old tab of the site left open while another one upgrades, or with a wedged
+  // browser profile.
+  const holder = await context.newPage();
+  await holder.goto('/models/manifest.json');
+  await holder.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((res, rej) => {
+      const r = indexedDB.open('voicesplit', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('models');
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    (window as unknown as { held: IDBDatabase }).held = db; // no onversionchange: never closes
+    await new Promise<void>((res) => {
+      const up = indexedDB.open('voicesplit', 2);
+      up.onblocked = () => res(); // waits for `db` to close, which it never does
+      up.onsuccess = () => res();
+    });
+  });
+  const t0 = Date.now();
+  await openApp(page);
+  const waited = (Date.now() - t0) / 1000;
+  const alert = page.getByRole('alert').filter({ hasText: 'did not open within' });
+  await expect(alert).toBeVisible();
+  await expect(alert).toContainText('the model could not be stored');
+  await expect(page.locator('#model-line')).toContainText('downloaded (not stored)');
+  const s = await state(page);
+  expect(s.model?.from).toBe('network');
+  expect(s.model?.stored).toBe(false);
+  expect(waited, 'the page waited a few seconds for storage, not for ever').toBeLessThan(30);
+  await expectSeparating(page);
+  // The database really was stuck: a plain open from the test does not answer either.
+  const answered = await page.evaluate(() => new Promise<boolean>((res) => {
+    const r = indexedDB.open('voicesplit');
+    r.onsuccess = r.onerror = () => res(true);
+    setTimeout(() => res(false), 1000);
+  }));
+  expect(answered, 'the database was stuck behind the blocked upgrade').toBe(false);
+  await holder.close();
+});
+
+test('a database without its store (an older version, or damaged) is repaired and the model stored', async ({ page }) => {
+  // Before the page's first visit, on the same origin: a "voicesplit" database at version 1 with no
+  // object store (what idb-keyval's open finds when the store was never created or was lost).
+  await page.goto('/models/manifest.json');
+  await page.evaluate(() => new Promise<void>((res, rej) => {
+    const r = indexedDB.open('voicesplit', 1);
+    r.onsuccess = () => {
+      const names = [...r.result.objectStoreNames];
+      r.result.close();
+      if (names.length === 0) res();
+      else rej(new Error(`the database already has stores: ${names.join(', ')}`));
+    };
+    r.onerror = () => rej(r.error);
+  }));
+  await openApp(page);
+  await expect(page.getByRole('status').filter({ hasText: 'without its model store' })).toContainText('it was repaired');
+  await expect(page.getByRole('alert').filter({ hasText: 'Browser storage' })).toHaveCount(0);
+  await expect(page.locator('#model-line')).toContainText('downloaded and stored');
+  expect((await state(page)).model?.stored).toBe(true);
+  const rec = await readStored(page);
+  expect(rec?.crc32).toBe(shippedCrc);
+  expect(Buffer.from(fromBase64(rec!.bytes).buffer).equals(shipped)).toBe(true);
+  // The next visit reads it from IndexedDB, with nothing to say.
+  await page.reload();
+  await page.evaluate(() => window.voicesplit.started);
+  expect((await state(page)).model?.from).toBe('indexeddb');
+  await expect(page.getByRole('status').filter({ hasText: 'without its model store' })).toHaveCount(0);
+  await expectSeparating(page);
+});
