@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { crc32, decodeModel, describeModel } from '../../src/core/model/model.ts';
-import { expect, expectPlayer, recordInPage, repoRoot, rms, state, test } from './helpers.ts';
+import { expect, expectPlayer, recordInPage, repoRoot, rms, screenshot, state, test } from './helpers.ts';
 import { copyOfBuild, servePwa, type PwaServer } from './pwa-server.ts';
 
 test.use({ serviceWorkers: 'allow' });
@@ -73,6 +73,11 @@ test('with the server gone, a reload loads the page, its model and the demo, and
   const url = server.url;
   await firstVisit(page, url);
   expect((await state(page)).model?.from).toBe('network');
+  // Installable: Chromium finds nothing missing (web app manifest, icons, a service worker with a fetch handler)
+  const cdp = await page.context().newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  // (but for 'in-incognito': Playwright's contexts are incognito-like).
+  expect(installabilityErrors.filter((e) => e.errorId !== 'in-incognito')).toEqual([]);
 
   await server.stop();
   // The origin is gone: what the service worker does not keep fails (bench.html is not precached).
@@ -128,6 +133,7 @@ test('a new version with a newer model: the page says it is ready, Reload lets i
   const line = page.getByRole('status').filter({ hasText: 'A new version of voicesplit is ready' });
   await expect(line).toBeVisible({ timeout: 60_000 });
   expect((await state(page)).model?.description, 'the page keeps its model until it reloads').toBe(before);
+  await screenshot(page, '12-update-ready');
 
   const reloaded = page.waitForEvent('load');
   await line.getByRole('button', { name: 'Reload', exact: true }).click();
