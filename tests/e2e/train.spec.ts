@@ -91,7 +91,7 @@ test('a model trained on the page is stored, chosen, used by the worklet and kep
   await page.reload();
   await page.evaluate(() => window.voicesplit.started);
   await expect(modelSelect).toHaveValue(id);
-  await expect(page.locator('#model-line')).toContainText('trained in this browser');
+  await expect(page.locator('#model-line')).toContainText('kept in this browser');
   expect((await state(page)).model?.description).toContain(name);
   await expect(page.getByRole('alert')).toHaveCount(0);
 
