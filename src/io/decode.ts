@@ -7,7 +7,7 @@
  * (MP3, OGG, FLAC, AAC, …) by the browser's decodeAudioData. Failures become a DecodeError with a
  * message for the page; nothing that was loaded before is touched.
  */
-import { decodeWav, isWav } from './wav.ts';
+import { decodeWav, isWav, type WavLayout } from './wav.ts';
 import { sniffSampleRate } from './sniff.ts';
 
 export interface Song {
@@ -17,13 +17,18 @@ export interface Song {
   title: string;
   /** The file's own rate. */
   sampleRate: number;
-  /** Samples at the file's rate, one or two channels (more are reduced to the first two). */
+  /** Samples at the file's rate, one or two channels (more are reduced to the first two); none for a streamed song. */
   channels: Float32Array[];
   /** Channels in the file. */
   fileChannels: number;
-  /** For playback: at the context's rate. */
-  playback: AudioBuffer;
+  /** For playback: at the context's rate; null for a streamed song. */
+  playback: AudioBuffer | null;
   duration: number;
+  /**
+   * A song too long to hold (song-file.ts), played and exported from its file, which is read in
+   * pieces; `wav` is its layout when it is a WAV this reader knows. Null for a decoded song.
+   */
+  stream?: { file: Blob; wav: WavLayout | null } | null;
 }
 
 export class DecodeError extends Error {
@@ -121,6 +126,6 @@ export async function decodeSong(ctx: BaseAudioContext, input: ArrayBuffer | Uin
   }
   return {
     name: stem(fileName), title, sampleRate: file.sampleRate, channels: shareable(channels), fileChannels: file.channels.length,
-    playback: played, duration: channels[0].length / file.sampleRate,
+    playback: played, duration: channels[0].length / file.sampleRate, stream: null,
   };
 }

@@ -46,8 +46,14 @@ export interface WavLayout {
   frameBytes: number;
   /** Byte offset of the first sample in the file. */
   dataOffset: number;
-  /** Whole sample frames in the data chunk. */
+  /** Whole sample frames in the data chunk (as many as the file holds). */
   frames: number;
+  /**
+   * Sample frames the data chunk's header claims where that is more than the file holds (a file
+   * cut short: a failed copy, an interrupted download), else null. Lengths of 0 and 0xFFFFFFFF
+   * ("unknown", a stream written live) are not a claim.
+   */
+  claimedFrames: number | null;
 }
 
 /** `n` bytes of the file from byte `at` (fewer where the file ends). */
@@ -70,6 +76,7 @@ export function readWavLayout(read: ByteSource, size: number, what = 'input'): W
   let ds64Data = -1;
   let dataAt = -1;
   let dataLen = 0;
+  let claimed = -1;
   for (let at = 12; at + 8 <= size; ) {
     const h = read(at, 8);
     const id = String.fromCharCode(...h.subarray(0, 4));
@@ -90,6 +97,7 @@ export function readWavLayout(read: ByteSource, size: number, what = 'input'): W
       dataAt = body;
       // Streams written live often leave the length at 0 or 0xFFFFFFFF: take what is there.
       dataLen = len === 0 || body + len > size ? size - body : len;
+      claimed = len !== 0 && len !== SIZE_UNKNOWN && body + len > size ? len : -1;
       if (fmt) break;
     }
     at = body + len + (len & 1);
@@ -105,7 +113,8 @@ export function readWavLayout(read: ByteSource, size: number, what = 'input'): W
   const frameBytes = (bits / 8) * channels;
   const frames = Math.floor(dataLen / frameBytes);
   if (frames === 0) fail('WAV file holds no samples');
-  return { format, channels, sampleRate: rate, bits, frameBytes, dataOffset: dataAt, frames };
+  const claimedFrames = claimed >= 0 ? Math.floor(claimed / frameBytes) : null;
+  return { format, channels, sampleRate: rate, bits, frameBytes, dataOffset: dataAt, frames, claimedFrames: claimedFrames !== null && claimedFrames > frames ? claimedFrames : null };
 }
 
 /**

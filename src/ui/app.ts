@@ -115,6 +115,7 @@ export class App implements Page {
       this.updateTransport();
       this.refreshStatus();
     };
+    this.player.onMediaError = (message) => this.alert('error', `“${this.song?.title ?? 'The song'}” cannot be played by this browser from its file (${message}). Try it as WAV, MP3, OGG or FLAC.`);
     this.meters.connect(ctx, engine);
     engine.setMix(this.mix, false);
     this.engineCard.showRate(ctx);
@@ -142,7 +143,9 @@ export class App implements Page {
   // What the cards ask of the page (src/ui/page.ts)
 
   setSong(song: Song, demo: DemoInfo | null): void {
-    this.player?.load(song.playback);
+    // A streamed song (src/io/song-file.ts) plays from its file; a decoded one from its buffer.
+    const source = song.stream?.file ?? song.playback;
+    if (source) this.player?.load(source, song.duration);
     if (!this.mic) this.engine?.separator.reset();
     this.song = song;
     this.demo = demo;

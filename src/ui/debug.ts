@@ -73,7 +73,7 @@ function snapshot(app: App) {
   const ctx = app.ctx;
   return {
     context: ctx ? { state: ctx.state, sampleRate: ctx.sampleRate, currentTime: ctx.currentTime, outputLatency: ctx.outputLatency ?? 0, baseLatency: ctx.baseLatency } : null,
-    song: app.song ? { name: app.song.name, title: app.song.title, sampleRate: app.song.sampleRate, channels: app.song.channels.length, duration: app.song.duration } : null,
+    song: app.song ? { name: app.song.name, title: app.song.title, sampleRate: app.song.sampleRate, channels: app.song.stream ? Math.min(2, app.song.fileChannels) : app.song.channels.length, streamed: !!app.song.stream, duration: app.song.duration } : null,
     player: app.player ? { state: app.player.state, position: app.player.position, duration: app.player.duration, starts: app.player.starts } : null,
     model: app.model ? { from: app.model.from, stored: app.model.stored, description: app.model.description, rate: app.model.model.header.sampleRate } : null,
     latency: app.latency,

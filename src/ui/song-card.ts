@@ -5,11 +5,21 @@
  * choice wins.
  */
 import { decodeSong, DecodeError, type Song } from '../io/decode.ts';
+import { LONG_SONG_SECONDS, openSong } from '../io/song-file.ts';
 import { clock, khz } from './format.ts';
 import { elements } from './dom.ts';
 import type { DemoInfo, Page } from './page.ts';
 
 const BASE = import.meta.env.BASE_URL;
+
+/**
+ * Songs longer than this many seconds are streamed from their file (song-file.ts); `?stream-over=S`
+ * in the page's address lowers it, for tests of the streamed path with short files.
+ */
+function longSongSeconds(): number {
+  const s = Number(new URLSearchParams(location.search).get('stream-over'));
+  return Number.isFinite(s) && s > 0 ? s : LONG_SONG_SECONDS;
+}
 
 export class SongCard {
   private readonly ui = elements({
@@ -69,8 +79,11 @@ export class SongCard {
     const choice = ++this.choices;
     page.setStatus(`Opening “${file.name}”…`);
     try {
-      const song = await decodeSong(ctx, await file.arrayBuffer(), file.name);
+      const { song, truncated } = await openSong(ctx, file, longSongSeconds());
       if (choice === this.choices) page.setSong(song, null);
+      if (truncated) {
+        page.alert('warning', `“${file.name}” is cut short: its header says ${clock(truncated.claimedSeconds)}, but the file holds only ${clock(truncated.seconds)} (an interrupted copy or download?). What is there was loaded.`);
+      }
       page.refreshStatus();
     } catch (e) {
       // Said even if another song was chosen meanwhile: the person picked this file.
@@ -85,8 +98,9 @@ export class SongCard {
   show(song: Song, demo: DemoInfo | null): void {
     const ui = this.ui;
     ui.title.textContent = song.title;
-    const ch = song.fileChannels === 1 ? 'mono' : song.fileChannels === 2 ? 'stereo' : `${song.fileChannels} channels`;
-    ui.meta.textContent = `${clock(song.duration)} · ${khz(song.sampleRate)} · ${ch}${demo ? ' · demo song' : ''}`;
+    // A streamed compressed file's channels are not known (0) until it is decoded.
+    const ch = song.fileChannels === 0 ? '' : ` · ${song.fileChannels === 1 ? 'mono' : song.fileChannels === 2 ? 'stereo' : `${song.fileChannels} channels`}`;
+    ui.meta.textContent = `${clock(song.duration)} · ${khz(song.sampleRate)}${ch}${demo ? ' · demo song' : ''}`;
     if (demo) {
       const line = (text: string) => Object.assign(document.createElement('span'), { textContent: text });
       const licence = line(`Licence: ${demo.licence}. `);

@@ -149,3 +149,25 @@ describe('reading', () => {
     expect(got).toEqual(whole.channels);
   });
 });
+
+describe('a file cut short', () => {
+  const frames = 1000, whole = oldFloatWav(8000, [new Float32Array(frames).map((_, i) => Math.sin(i / 7) / 2)]);
+  const layoutOf = (b: Uint8Array) => readWavLayout((at, n) => b.subarray(at, at + n), b.length);
+
+  it('is read as far as it goes, and its layout says how many frames the header claimed', () => {
+    const cut = whole.subarray(0, 44 + 600 * 4 + 3); // 600 whole frames and part of the next
+    const L = layoutOf(cut);
+    expect(L.frames).toBe(600);
+    expect(L.claimedFrames).toBe(frames);
+    expect(decodeWav(cut).channels[0]).toEqual(decodeWav(whole).channels[0].subarray(0, 600));
+  });
+
+  it('claims nothing when whole, or when the length is 0 or 0xFFFFFFFF (a stream written live)', () => {
+    expect(layoutOf(whole).claimedFrames).toBeNull();
+    for (const len of [0, 0xffffffff]) {
+      const live = whole.slice(0, 44 + 600 * 4);
+      dv(live).setUint32(40, len, true);
+      expect(layoutOf(live)).toMatchObject({ frames: 600, claimedFrames: null });
+    }
+  });
+});

@@ -13,8 +13,11 @@ import { validatedModel, type ModelHeader } from '../../core/model/model.ts';
 import { planSpans, type Span } from '../../core/separate/spans.ts';
 import type { ComputeMode, GpuInfo } from '../../gpu/detect.ts';
 import type { ExportEngine, ExportMessage, ExportRequest } from './export.worker.ts';
-import { floatWavHeader } from '../../io/wav.ts';
+import type { WavFileRequest } from './wav-file.worker.ts';
+import { decodeAudioFile, shareable } from '../../io/decode.ts';
+import { floatWavHeader, type WavLayout } from '../../io/wav.ts';
 import ExportWorker from './export.worker.ts?worker';
+import WavFileWorker from './wav-file.worker.ts?worker';
 
 export type { ExportEngine };
 
@@ -49,6 +52,16 @@ export interface ExportResult {
   fallback: string | null;
 }
 
+/** What an export needs of a song (src/io/decode.ts's Song). */
+export interface ExportSong {
+  name: string;
+  sampleRate: number;
+  /** The samples; none for a streamed song. */
+  channels: Float32Array[];
+  /** A streamed song's file, and its layout where it is a WAV. */
+  stream?: { file: Blob; wav: WavLayout | null } | null;
+}
+
 export interface ExportJob {
   result: Promise<ExportResult>;
   cancel(): void;
@@ -72,20 +85,26 @@ const MAX_WORKERS = 8;
  * (the caller keeps its buffer).
  */
 export function exportSong(
-  song: { name: string; sampleRate: number; channels: Float32Array[] },
+  song: ExportSong,
   modelBytes: ArrayBuffer,
   onProgress: (fraction: number) => void,
   compute: ExportEngine = { engine: 'stream' },
 ): ExportJob {
+  // A streamed song (src/io/song-file.ts): a WAV is read from its file by the workers; another
+  // format is decoded now, whole (the browser's decoder is not available in a worker).
+  if (song.stream && !song.stream.wav) return decodeThenExport(song, song.stream.file, modelBytes, onProgress, compute);
+  const wav = song.stream?.wav ?? null;
   // Timed as the person waits: from here (workers' start, copies and transfers included) to the files.
   const t0 = performance.now();
-  const length = song.channels[0].length;
-  const shared = song.channels.every((c) => !(c.buffer instanceof ArrayBuffer));
+  const length = wav ? wav.frames : song.channels[0].length;
+  const nch = wav ? Math.min(2, wav.channels) : song.channels.length;
+  if (wav) compute = { engine: 'stream' }; // the file worker runs the streaming separator only
+  const shared = wav !== null || song.channels.every((c) => !(c.buffer instanceof ArrayBuffer));
   const cores = Math.min(MAX_WORKERS, typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1);
   const spans: Span[] = compute.engine === 'stream' && shared && cores > 1
     ? planSpans(length, song.sampleRate, modelHeader(modelBytes), cores)
     : [{ start: 0, from: 0, to: length }];
-  const workers = spans.map(() => new ExportWorker());
+  const workers = spans.map(() => (wav ? new WavFileWorker() : new ExportWorker()));
   const stop = () => workers.forEach((w) => w.terminate());
   // Per part: its chunks, its progress, its end.
   const parts = spans.map(() => ({ voice: [] as Blob[], accomp: [] as Blob[], done: 0, total: 1, finished: false }));
@@ -110,7 +129,7 @@ export function exportSong(
           ran ||= m.ran;
           fallback ??= m.fallback;
           if (!parts.every((p) => p.finished)) return;
-          const header = floatWavHeader(song.sampleRate, song.channels.length, length);
+          const header = floatWavHeader(song.sampleRate, nch, length);
           const voice = new Blob([header, ...parts.flatMap((p) => p.voice)], { type: 'audio/wav' });
           const accomp = new Blob([header, ...parts.flatMap((p) => p.accomp)], { type: 'audio/wav' });
           const seconds = (performance.now() - t0) / 1000;
@@ -136,6 +155,11 @@ export function exportSong(
     });
   });
   workers.forEach((worker, k) => {
+    if (wav && song.stream) {
+      const request: WavFileRequest = { type: 'start', model: modelBytes.slice(0), file: song.stream.file, layout: wav, span: spans[k] };
+      worker.postMessage(request, [request.model]);
+      return;
+    }
     // Shared channels go as they are; others are copied (one worker then), so the page keeps its song.
     const channels = shared ? song.channels : song.channels.map((c) => c.slice());
     const request: ExportRequest = { type: 'start', model: modelBytes.slice(0), sampleRate: song.sampleRate, channels, compute, span: spans[k] };
@@ -146,6 +170,29 @@ export function exportSong(
     cancel() {
       stop();
       rejectJob(new ExportCancelled('export cancelled'));
+    },
+  };
+}
+
+/**
+ * A streamed song in a format other than WAV: decoded whole when the export starts (at the file's
+ * rate, as decode.ts decodes it), then exported as a decoded song; the samples go once the files
+ * are made.
+ */
+function decodeThenExport(song: ExportSong, file: Blob, modelBytes: ArrayBuffer, onProgress: (fraction: number) => void, compute: ExportEngine): ExportJob {
+  let inner: ExportJob | null = null, cancelled = false;
+  const bytes = modelBytes.slice(0);
+  const result = (async () => {
+    const decoded = await decodeAudioFile(await file.arrayBuffer(), song.name, song.sampleRate);
+    if (cancelled) throw new ExportCancelled('export cancelled');
+    inner = exportSong({ name: song.name, sampleRate: decoded.sampleRate, channels: shareable(decoded.channels.slice(0, 2)) }, bytes, onProgress, compute);
+    return inner.result;
+  })();
+  return {
+    result,
+    cancel() {
+      cancelled = true;
+      inner?.cancel();
     },
   };
 }
