@@ -2,7 +2,8 @@
  * The Export card: the loaded song's voice and accompaniment as WAV files, separated faster than
  * real time in a worker (src/jobs/export), on the GPU where WebGL is hardware, else the CPU.
  */
-import { download, ExportCancelled, exportPlan, exportSong, type ExportJob } from '../jobs/export/export.ts';
+import { ExportCancelled, exportPlan, exportSong, type ExportJob } from '../jobs/export/export.ts';
+import { checkFile, handOver } from '../jobs/export/files.ts';
 import { megabytes, timesRealTime } from './format.ts';
 import { computeMode, gpuInfo } from './gpu-handle.ts';
 import { elements, showProgress } from './dom.ts';
@@ -72,6 +73,11 @@ export class ExportCard {
     try {
       const r = await job.result;
       showProgress(ui.progress, 100);
+      // The browser's blob storage may have refused the files (a private window, a long song): a
+      // failure, said with its reason (jobs/export/files.ts).
+      ui.status.textContent = `Checking the files of “${song.title}”…`;
+      await checkFile(r.voice, r.voiceName);
+      await checkFile(r.accomp, r.accompName);
       const links = ([[r.voice, r.voiceName, 'voice'], [r.accomp, r.accompName, 'accompaniment']] as const).map(([blob, name, what]) => {
         const url = URL.createObjectURL(blob);
         this.urls.push(url);
@@ -82,14 +88,16 @@ export class ExportCard {
       // The export finishes with the song it started with, even if another was opened meanwhile: its
       // files and this message name that song, and the one loaded now is said to be another.
       const now = page.song && page.song !== song ? ` “${page.song.title}” is loaded now: press Export to separate it.` : '';
-      ui.status.textContent = `Exported “${song.title}” in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time).${now} If the downloads did not start, use the links:`;
+      // Handed to the downloads: whether the browser saved them (or asked where, and was cancelled),
+      // the page cannot know, so it does not say they were saved.
+      ui.status.textContent = `Separated “${song.title}” in ${r.seconds.toFixed(1)} s (${timesRealTime(r.speed)} real time); its two files were handed to the browser to save.${now} ` +
+        'The page cannot see whether the browser saved them: if they are not in your downloads, use the links:';
       ui.status.dataset.speed = String(r.speed);
       // What ran, as the workers said (a GPU that failed, or WebAssembly refused, leaves the CPU or JavaScript).
       ui.mode.textContent = `Ran on the ${r.fallback ? `CPU, ${/JavaScript/.test(r.ran) ? 'in JavaScript' : 'WebAssembly SIMD'}` : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
       ui.mode.dataset.ran = r.ran;
       if (r.fallback) page.alert('warning', `Export: ${r.fallback}.`);
-      download(r.voice, r.voiceName);
-      download(r.accomp, r.accompName);
+      for (const a of links) handOver(a);
     } catch (e) {
       if (e instanceof ExportCancelled) ui.status.textContent = 'Export cancelled.';
       else {

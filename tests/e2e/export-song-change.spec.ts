@@ -28,7 +28,7 @@ test('an export carries on when another song is opened, labelled for the song it
   info.annotations.push({ type: 'figures', description: `first export: ${await status.textContent()}` });
   console.log(`[export] ${info.annotations.at(-1)?.description}`);
   expect(downloads.sort()).toEqual(['long-song-accompaniment.wav', 'long-song-voice.wav']);
-  await expect(status).toContainText(`Exported “${FIRST}”`);
+  await expect(status).toContainText(`Separated “${FIRST}”`);
   await expect(status).toContainText('“my-song.wav” is loaded now');
   await expect(links).toBeVisible();
   for (const link of await links.getByRole('link').all()) {
@@ -41,7 +41,7 @@ test('an export carries on when another song is opened, labelled for the song it
   await exportButton.click();
   await expect.poll(() => downloads.length, { timeout: 90_000 }).toBe(4);
   expect(downloads.slice(2).sort()).toEqual(['my-song-accompaniment.wav', 'my-song-voice.wav']);
-  await expect(status).toContainText('Exported “my-song.wav”');
+  await expect(status).toContainText('Separated “my-song.wav”');
   await expect(status).not.toContainText('loaded now');
   // A song opened after an export is over: that export's links and words go.
   await openSongFile(page, long);
