@@ -15,7 +15,7 @@
  *
  * E2E_CPU_THROTTLE changes the rate (1 = none, for comparison); E2E_TIMING_SECONDS the length.
  */
-import type { Browser, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import type { ClockInfo, SeparatorStats } from '../../worklet/protocol.ts';
 import { expect, openApp, state, test } from './helpers.ts';
 
@@ -46,8 +46,8 @@ const ms = (us: number | null) => (us === null ? '–' : `${(us / 1000).toFixed(
 interface TraceEvent { name: string; ph: string; dur?: number; tdur?: number; args?: { data?: { functionName?: string; url?: string } } }
 
 /** The separator's process() calls in a Chromium trace: wall time and thread CPU time (µs) each. */
-async function tracedCalls(browser: Browser): Promise<{ wallUs: number; cpuUs: number }[]> {
-  const trace = JSON.parse((await browser.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] };
+function tracedCalls(buffer: Buffer): { wallUs: number; cpuUs: number }[] {
+  const trace = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] };
   return trace.traceEvents
     .filter((e) => e.name === 'FunctionCall' && e.ph === 'X' && e.args?.data?.functionName === 'process' && (e.args.data.url ?? '').includes('separator.worklet'))
     .map((e) => ({ wallUs: e.dur ?? 0, cpuUs: e.tdur ?? Number.NaN }));
@@ -70,16 +70,26 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
   expect(clock?.kind, 'the worklet got the shared clock').toBe('shared');
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await expect.poll(async () => (await state(page)).player?.state).toBe('playing');
+  // The context time the page sees just before and just after the worklet's timing starts afresh
+  // (and, below, around the read of its figures): the worklet's own count of calls must fit in it.
+  const contextTime = () => page.evaluate(() => window.voicesplit.state().context?.currentTime ?? Number.NaN);
+  const resetFrom = await contextTime();
   await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.reset());
+  const resetTo = await contextTime();
   const browser = page.context().browser()!;
+  const traceFrom = await contextTime();
   await browser.startTracing(page, { categories: ['devtools.timeline'] });
+  const traceFromInner = await contextTime();
   const before = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.playback());
   const t0 = (await state(page)).context?.currentTime ?? 0;
 
-  // Play until SECONDS of context time have passed, starting the song again whenever it ends.
+  // Play until SECONDS of context time have passed, starting the song again whenever it ends. Each
+  // poll is a round trip to a throttled page on a busy machine, and the worklet's timing started
+  // before the tracing did (which can take seconds to start): the timed span may end well past
+  // SECONDS (63.2 s once under a background load, 66–70 s in later runs), which is why the checks
+  // below are on the context time measured, not on SECONDS.
   let restarts = 0;
   for (;;) {
-    await page.waitForTimeout(500);
     const s = await state(page);
     const t = s.context?.currentTime ?? 0;
     if (t - t0 >= SECONDS) break;
@@ -87,10 +97,16 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
       await page.getByRole('button', { name: 'Play', exact: true }).click();
       restarts++;
     }
+    await page.waitForTimeout(Math.max(50, Math.min(500, (SECONDS - (t - t0)) * 1000)));
   }
+  const statsFrom = await contextTime();
   const stats = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).stats());
+  const statsTo = await contextTime();
   const after = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.playback());
-  const traced = await tracedCalls(browser);
+  const traceToInner = await contextTime();
+  const traceBuffer = await browser.stopTracing();
+  const traceTo = await contextTime();
+  const traced = tracedCalls(traceBuffer);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   expect(stats, 'the worklet answered').not.toBeNull();
   const t = stats!.timing;
@@ -105,14 +121,14 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
 
   const summary = [
     `CPU throttled ${RATE}× (a fixed loop on the main thread: ${mainBefore.toFixed(0)} → ${mainAfter.toFixed(0)} ms, ${(mainAfter / mainBefore).toFixed(1)}×)`,
-    `${t.calls} process() calls over ${span.toFixed(2)} s of context time at ${t.sampleRate} Hz (song started ${restarts + 1} times), ${t.frames} frames`,
+    `${t.calls} process() calls over ${span.toFixed(2)} s of context time at ${t.sampleRate} Hz (the page saw ${(statsFrom - resetTo).toFixed(2)}–${(statsTo - resetFrom).toFixed(2)} s; song started ${restarts + 1} times), ${t.frames} frames`,
     `worst process() call ${ms(t.call.worstUs)} at t = ${t.call.worstAt?.toFixed(3)} s (${t.call.worstFrames} frames in it), deadline ${ms(t.deadlineUs)}; ${t.overDeadline} calls over it, ${t.overHalfDeadline} over half of it`,
     `longest calls: ${t.call.longest.map((c) => `${ms(c.us)} at ${(c.at - (t.since ?? 0)).toFixed(3)} s (${c.frames} fr.)`).join(', ')} (times from the first timed call, t = ${t.since?.toFixed(3)} s)`,
     `process() median ${ms(t.call.medianUs)}, p99 ${ms(t.call.p99Us)}; per frame median ${ms(t.frame.medianUs)}, p99 ${ms(t.frame.p99Us)}, worst ${ms(t.frame.worstUs)}, ` +
       `mean ${ms(t.frame.meanUs)} (Date.now() sums: ${ms(t.frame.dateMeanUs)})`,
     `real-time factor ${t.rtf?.toFixed(1)}× (Date.now() sums: ${t.dateRtf?.toFixed(1)}×)`,
     `clock: ${t.clock.kind}, smallest step ${t.clock.resolutionUs ?? "–"} µs, moves every ${t.clock.updateIntervalUs?.toFixed(0) ?? "–"} µs (probed for 1 ms when attached); ${t.stalls} calls timed by Date.now() because the shared clock was stale`,
-    `Chromium's trace: ${traced.length} process() calls; CPU time median ${ms(pct(cpu, 0.5))}, p99 ${ms(pct(cpu, 0.99))}, worst ${ms(worstCpu)}; ` +
+    `Chromium's trace: ${traced.length} process() calls over ${(traceToInner - traceFromInner).toFixed(2)}–${(traceTo - traceFrom).toFixed(2)} s of context time; CPU time median ${ms(pct(cpu, 0.5))}, p99 ${ms(pct(cpu, 0.99))}, worst ${ms(worstCpu)}; ` +
       `wall time median ${ms(pct(wall, 0.5))}, p99 ${ms(pct(wall, 0.99))}, worst ${ms(wall[wall.length - 1] ?? null)}`,
     `  calls over the deadline by wall time: ${wallOver.length}` +
       (wallOver.length ? ` (${wallOver.map((c) => `${ms(c.wallUs)} wall, ${ms(c.cpuUs)} CPU`).slice(0, 6).join('; ')}${wallOver.length > 6 ? '; …' : ''})` : ''),
@@ -123,19 +139,38 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
     { type: 'worst process() call, CPU time (trace)', description: `${ms(worstCpu)}; deadline ${ms(deadline)}` },
     { type: 'worst process() call, wall time (worklet)', description: `${ms(t.call.worstUs)} at t = ${t.call.worstAt?.toFixed(3)} s; ${t.overDeadline} over the deadline` },
     { type: 'per frame', description: `median ${ms(t.frame.medianUs)}, p99 ${ms(t.frame.p99Us)}, worst ${ms(t.frame.worstUs)}, mean ${ms(t.frame.meanUs)}` },
+    { type: 'underruns (AudioContext.playbackStats)', description: underruns ? `${underruns.events} (${underruns.ms.toFixed(1)} ms) over ${span.toFixed(2)} s` : 'not available' },
     { type: 'timing', description: summary.join(' · ') },
   );
 
   // The stats are real: one call per render quantum, 62.5 frames a second, for the whole time.
+  // The calls are counted against the context time that actually elapsed, measured twice: by the
+  // worklet (its first and last timed call, `span`) and, independently, by the page (currentTime
+  // read around the reset and around the read of the figures: the timed calls lie between the inner
+  // pair and within the outer pair). The test used to count them against a nominal SECONDS (at most
+  // 5 % over), which failed whenever the polling loop above overran by more than 3 s on a busy
+  // machine (1.054 with 63.2 s of playback) though every call was counted right: the bound was on
+  // the test's own loop, not on the worklet. Nothing about the separator is loosened by this.
   expect(span, 'context time covered by the timed calls').toBeGreaterThanOrEqual(SECONDS - 0.1);
   expect(t.calls / (span / quantum + 1), 'calls per render quantum').toBeCloseTo(1, 2);
-  expect(t.calls / ((SECONDS * t.sampleRate) / 128), `calls ≈ ${SECONDS} s × rate / 128`).toBeGreaterThan(0.99);
-  expect(t.calls / ((SECONDS * t.sampleRate) / 128)).toBeLessThan(1.05);
-  expect(Math.abs(t.frames / (span * FRAME_RATE) - 1), `frames ≈ ${SECONDS} × 62.5`).toBeLessThan(0.01);
+  // currentTime on the main thread moves in steps of the audio callback's buffer (a few render
+  // quanta): 50 ms of slack either side.
+  const slack = 0.05;
+  expect(t.calls * quantum, `calls × 128 / rate ≥ the context time between the reset and the read (${(statsFrom - resetTo).toFixed(3)} s)`).toBeGreaterThanOrEqual(statsFrom - resetTo - slack);
+  expect(t.calls * quantum, `calls × 128 / rate ≤ the context time around them (${(statsTo - resetFrom).toFixed(3)} s)`).toBeLessThanOrEqual(statsTo - resetFrom + slack);
+  expect(Math.abs(t.frames / (span * FRAME_RATE) - 1), `frames ≈ ${span.toFixed(2)} s × 62.5`).toBeLessThan(0.01);
   expect(t.audioSeconds).toBeCloseTo(t.calls * quantum, 6);
-  // The trace saw the same calls, each with its CPU time.
-  expect(traced.length / t.calls, 'process() calls in the trace / calls the worklet timed').toBeGreaterThan(0.97);
-  expect(traced.length / t.calls).toBeLessThan(1.03);
+  // The trace saw the same calls, each with its CPU time: as many as render quanta in the context
+  // time it ran (bounded as above, by currentTime read around the start and the stop of the
+  // tracing). It used to be held to the worklet's count ±3 %, but the trace runs from just after the
+  // reset to its stop, after the figures are read, and under a background load that stop took
+  // long enough to make 1.0315: again a bound on the test's own calls, not on the separator.
+  expect(traced.length * quantum, `calls in the trace × 128 / rate ≥ the context time inside the tracing (${(traceToInner - traceFromInner).toFixed(3)} s)`)
+    .toBeGreaterThanOrEqual(traceToInner - traceFromInner - slack);
+  expect(traced.length * quantum, `calls in the trace × 128 / rate ≤ the context time around the tracing (${(traceTo - traceFrom).toFixed(3)} s)`)
+    .toBeLessThanOrEqual(traceTo - traceFrom + slack);
+  // And it covers the calls the worklet timed (all but those between the reset and the trace's start).
+  expect(traced.length * quantum, 'the trace covers the worklet\'s timed calls').toBeGreaterThanOrEqual(t.calls * quantum - (traceFromInner - resetFrom) - slack);
   expect(cpu.every(Number.isFinite), 'every traced call has a CPU time').toBe(true);
   // And not one call needed more than its deadline of work.
   expect(worstCpu!, `the longest process() call in CPU time against the ${ms(deadline)} deadline`).toBeLessThan(deadline);
