@@ -201,16 +201,3 @@ function decodeThenExport(song: ExportSong, file: Blob, modelBytes: ArrayBuffer,
 function modelHeader(bytes: ArrayBuffer): ModelHeader {
   return validatedModel(bytes).header;
 }
-
-/** Saves a blob under a file name through a temporary link. */
-export function download(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
