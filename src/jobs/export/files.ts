@@ -3,7 +3,8 @@
  *
  * - A Blob is made at once, but its bytes go to the browser's blob storage, which can refuse them:
  *   in a private window Chromium keeps blobs in memory only, up to a limit for all of them at once
- *   (499 MiB in an off-the-record context of Chromium 156 on a 23 GB machine, measured), and a long
+ *   (in an off-the-record context of Chromium 156 on a 23 GB machine, measured: 499 MiB in one run,
+ *   2045 MiB in another; 2 GiB is its cap for a 64-bit desktop), and a long
  *   song's two files do not fit. The Blob is then broken: reading it fails (NotReadableError), and
  *   a download of it is cancelled by the browser (Playwright's download.failure(): 'canceled'), with
  *   no word to the page. {@link checkFile} reads a file's last byte, which waits until the storage holds the
