@@ -1,8 +1,8 @@
 /**
  * npx tsx scripts/train-paper-models.ts [--force] [--jobs N]
  *
- * Trains every model of the Table 1 reproduction into models/paper/, and the shipped model into
- * public/models/default.nnrnmf, with the exact commands listed below (each model file also records
+ * Trains every model of the Table 1 reproduction into models/paper/, the product's steps into
+ * models/quality/ and the shipped model into public/models/default.nnrnmf, with the exact commands listed below (each model file also records
  * its own command). Models that exist are kept unless --force. Two jobs run at a time by default
  * (this machine has 2 cores); later steps wait for the models they start from.
  *
@@ -19,6 +19,9 @@ import { repoRoot } from '../src/cli/paths.ts';
 const TRAIN = '--steps 3000 --lr 3e-4 --frames 80000 --validate-every 200';
 const RNMF_DICT = '--dictionary models/paper/rnmf-untrained.nnrnmf';
 const RPCA_DICT = '--variant rpca --dictionary models/paper/rpca-untrained.nnrnmf';
+/** The product's model trains on the train and extra singers, then is rewritten structured. */
+const PRODUCT = '--structure dense --regime supervised --dict-update --steps 4000 --lr 3e-4 --split train,extra --frames 160000 --validate-every 250 --compress 64,32';
+const REMIX = '--remix 300 --voice-alone 60 --accomp-alone 30 --voice-only ../shared/data/voice_only';
 
 interface Job {
   out: string;
@@ -36,10 +39,15 @@ export const JOBS: Job[] = [
   { out: 'models/paper/rpca-dense-unsupervised.nnrnmf', args: `${RPCA_DICT} --structure dense --regime unsupervised ${TRAIN}`, after: ['models/paper/rpca-untrained.nnrnmf'] },
   { out: 'models/paper/rpca-dense-supervised.nnrnmf', args: `${RPCA_DICT} --structure dense --regime supervised ${TRAIN}`, after: ['models/paper/rpca-untrained.nnrnmf'] },
   { out: 'models/paper/rpca-dense-dictupdate.nnrnmf', args: `${RPCA_DICT} --structure dense --regime supervised --dict-update ${TRAIN}`, after: ['models/paper/rpca-untrained.nnrnmf'] },
+  // The product's model (README, Quality beyond the paper): one lever per step, each committed in
+  // models/quality/ and scored by `npm run eval -- --methods levers,shipped`.
+  { out: 'models/quality/1-more-singers.nnrnmf', args: `${RNMF_DICT} ${PRODUCT}`, after: ['models/paper/rnmf-untrained.nnrnmf'] },
+  { out: 'models/quality/2-remixes.nnrnmf', args: `${RNMF_DICT} ${PRODUCT} ${REMIX}`, after: ['models/paper/rnmf-untrained.nnrnmf'] },
+  { out: 'models/quality/3-masked-output-loss.nnrnmf', args: `${RNMF_DICT} ${PRODUCT} ${REMIX} --mask-weight 1`, after: ['models/paper/rnmf-untrained.nnrnmf'] },
   {
     out: 'public/models/default.nnrnmf',
-    args: '--from-dense models/paper/rnmf-dense-dictupdate.nnrnmf --input-rank 64 --layer-rank 32 --regime none --name "NN RNMF (MIR-1K, supervised + dictionary update, structured)"',
-    after: ['models/paper/rnmf-dense-dictupdate.nnrnmf'],
+    args: `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --dict-update --steps 3000 --lr 1e-4 --split train,extra --frames 160000 --validate-every 250 --mask-weight 1 --init models/quality/3-masked-output-loss.nnrnmf ${REMIX} --name "NN RNMF (MIR-1K train + extra, remixes, masked-output loss; structured, untied)"`,
+    after: ['models/quality/3-masked-output-loss.nnrnmf'],
   },
 ];
 

@@ -44,6 +44,12 @@ export const PAPER_MODELS: { key: string; label: string; file: string }[] = [
  * beyond the paper): models/quality/*.nnrnmf in name order, scored as the method "levers".
  */
 export const LEVERS_DIR = 'models/quality';
+const LEVER_LABELS: Record<string, string> = {
+  '0-before.nnrnmf': 'Before: the model shipped until now (train singers)',
+  '1-more-singers.nnrnmf': '+ the extra singers (train + extra, 6 singers)',
+  '2-remixes.nnrnmf': '+ remixes, sources alone, voice_only/ voices',
+  '3-masked-output-loss.nnrnmf': '+ the loss on the masked outputs',
+};
 
 const HELP = `npm run eval -- --data DIR [--split dev] [options]
 
@@ -174,7 +180,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
     if (files.length === 0) skipped.push(`levers (no model in ${LEVERS_DIR}/)`);
     for (const f of files) {
       const model = readModelFile(join(dir, f));
-      all.push(modelMethod(`levers:${f}`, `${typeof model.info.lever === 'string' ? model.info.lever : f} (${LEVERS_DIR}/${f})`, model));
+      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model));
     }
   }
   for (const pm of [...PAPER_MODELS, { key: 'shipped', label: 'Shipped model (public/models/default.nnrnmf)', file: '' }]) {

@@ -301,7 +301,7 @@ function main(argv: string[]): void {
   const inherited = a['from-dense'] && regime === 'none' ? { regime: model.info.regime, dictUpdate: model.info.dictUpdate } : null;
   model.info = {
     ...model.info,
-    name: a.name ?? `NN ${variant.toUpperCase()} ${structure} (${regime === 'none' ? (a['from-dense'] ? 'from dense' : 'untrained') : regime}${a['dict-update'] ? ', dictionary update' : ''})`,
+    name: a.name ?? `NN ${variant.toUpperCase()} ${compress ? 'structured, from dense' : structure} (${regime === 'none' ? (a['from-dense'] ? 'from dense' : 'untrained') : regime}${a['dict-update'] ? ', dictionary update' : ''})`,
     regime, dictUpdate: !!a['dict-update'],
     ...inherited,
     trainedOn: `${dataDir.replace(/.*\/shared\/data\//, '../shared/data/')}${split ? ` split ${split}` : ''}: ${refs.length} clips, ${(seconds / 60).toFixed(1)} min`,

@@ -128,7 +128,7 @@ describe('training through a matrix backend (what the page does on a GPU)', () =
     const clip = (f: string) => ({ name: f, ...decodeWav(readFileSync(join(dir, f))) });
     const files = { pairs: [{ voice: clip('voice.wav'), accomp: clip('accomp.wav') }], voiceOnly: [], accompOnly: [], mixtures: [] };
     const data = buildTrainData('supervised', files, shipped.header);
-    const opts = { regime: 'supervised' as const, dictUpdate: true, steps: 3, batch: 64, learningRate: 1e-4, seed: 3, validateEvery: 3, patience: 0, tied: true };
+    const opts = { regime: 'supervised' as const, dictUpdate: true, steps: 3, batch: 64, learningRate: 1e-4, seed: 3, validateEvery: 3, patience: 0, tied: shipped.header.tied }; // as the page trains it
     const a = decodeModel(readFileSync(join(root, 'public/models/default.nnrnmf')));
     const b = decodeModel(readFileSync(join(root, 'public/models/default.nnrnmf')));
     const ha = trainNetwork(a, data.train, data.val, opts);
