@@ -44,10 +44,12 @@ export const JOBS: Job[] = [
   { out: 'models/quality/1-more-singers.nnrnmf', args: `${RNMF_DICT} ${PRODUCT}`, after: ['models/paper/rnmf-untrained.nnrnmf'] },
   { out: 'models/quality/2-remixes.nnrnmf', args: `${RNMF_DICT} ${PRODUCT} ${REMIX}`, after: ['models/paper/rnmf-untrained.nnrnmf'] },
   { out: 'models/quality/3-masked-output-loss.nnrnmf', args: `${RNMF_DICT} ${PRODUCT} ${REMIX} --mask-weight 1`, after: ['models/paper/rnmf-untrained.nnrnmf'] },
+  { out: 'models/quality/4-untied-finetune.nnrnmf', args: `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --dict-update --steps 3000 --lr 1e-4 --split train,extra --frames 160000 --validate-every 250 --mask-weight 1 --init models/quality/3-masked-output-loss.nnrnmf ${REMIX}`, after: ['models/quality/3-masked-output-loss.nnrnmf'] },
+  { out: 'models/quality/5-finetune-bin-weighted.nnrnmf', args: `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --dict-update --steps 3000 --lr 1e-4 --split train,extra --frames 160000 --validate-every 250 --mask-weight 1 --init models/quality/3-masked-output-loss.nnrnmf ${REMIX} --bin-weighting 0.5`, after: ['models/quality/3-masked-output-loss.nnrnmf'] },
   {
     out: 'public/models/default.nnrnmf',
-    args: `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --dict-update --steps 3000 --lr 1e-4 --split train,extra --frames 160000 --validate-every 250 --mask-weight 1 --init models/quality/3-masked-output-loss.nnrnmf ${REMIX} --name "NN RNMF (MIR-1K train + extra, remixes, masked-output loss; structured, untied)"`,
-    after: ['models/quality/3-masked-output-loss.nnrnmf'],
+    args: '--average models/quality/4-untied-finetune.nnrnmf,models/quality/5-finetune-bin-weighted.nnrnmf --name "NN RNMF (MIR-1K train + extra, remixes, masked-output loss; structured, untied, two fine-tunes averaged)"',
+    after: ['models/quality/4-untied-finetune.nnrnmf', 'models/quality/5-finetune-bin-weighted.nnrnmf'],
   },
 ];
 

@@ -49,6 +49,8 @@ const LEVER_LABELS: Record<string, string> = {
   '1-more-singers.nnrnmf': '+ the extra singers (train + extra, 6 singers)',
   '2-remixes.nnrnmf': '+ remixes, sources alone, voice_only/ voices',
   '3-masked-output-loss.nnrnmf': '+ the loss on the masked outputs',
+  '4-untied-finetune.nnrnmf': '+ a fine-tune of the structured rewrite, layers untied',
+  '5-finetune-bin-weighted.nnrnmf': '(the same fine-tune, loss weighted per frequency)',
 };
 
 const HELP = `npm run eval -- --data DIR [--split dev] [options]

@@ -21,6 +21,7 @@ import { cliMain, readModelFile, UsageError } from './common.ts';
 import { DataError, listItems, listVoices, loadAt, mixture, type Item } from './dataset.ts';
 import { buildRemix, planRemixes, recipeLength, segments } from './remix.ts';
 import { resampleSignal } from '../core/signal/resample.ts';
+import { averageModels } from './average.ts';
 import { assertWritableFile, writeFinished } from './output-path.ts';
 import { sharedData } from './paths.ts';
 
@@ -61,6 +62,8 @@ Training
   --mask-weight W       add W × the loss on the masked outputs of both sources (default 0)
   --bin-weighting P     weight each frequency's loss by (its mean energy / the mean over bins)^−P:
                         0 (default) is plain squared error, 1 gives every bin the same say
+  --average A,B,…        write the mean of these models' parameters (same shapes; models fine-tuned from
+                        one start) instead of training
   --compress R,S        after training a dense network, rewrite it in structured form with input and
                         layer ranks R and S (as --from-dense does), and write that
   --steps N (1500)  --batch N (256)  --lr X (1e-4)  --seed N (1)
@@ -137,7 +140,7 @@ function main(argv: string[]): void {
       'dict-frames': { type: 'string' }, 'from-dense': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       remix: { type: 'string' }, 'voice-alone': { type: 'string' }, 'accomp-alone': { type: 'string' }, 'remix-gain': { type: 'string' },
-      'voice-only': { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, compress: { type: 'string' },
+      'voice-only': { type: 'string' }, average: { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, compress: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
@@ -146,6 +149,20 @@ function main(argv: string[]): void {
     return;
   }
   if (!a.out) throw new UsageError('--out FILE is required (where to write the model)');
+  if (a.average) {
+    assertWritableFile(a.out, '--out');
+    const model = averageModels(a.average.split(','));
+    model.info = {
+      ...model.info, ...(a.name ? { name: a.name } : {}),
+      command: `npm run train -- ${argv.map((x) => (/[\s()"]/.test(x) ? JSON.stringify(x) : x)).join(' ')}`, created: new Date().toISOString(),
+    };
+    const bytes = encodeModel(model);
+    decodeModel(bytes);
+    const written = writeFinished(a.out, bytes);
+    if (written.rescued) throw new UsageError(written.rescued);
+    process.stdout.write(`wrote ${written.path} (${(bytes.length / 1024).toFixed(0)} KiB): ${String(model.info.summary)}\n`);
+    return;
+  }
   const num = (v: string | undefined, d: number, what: string) => {
     if (v === undefined) return d;
     const x = Number(v);

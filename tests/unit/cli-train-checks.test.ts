@@ -86,3 +86,20 @@ describe('eval checks --json before the evaluation', () => {
     expect(r.stderr).not.toMatch(/scoring/);
   });
 });
+
+describe('train --average', () => {
+  it('writes the mean of models of one shape, and refuses models of different shapes', () => {
+    const a = join(repoRoot, 'models/quality/4-untied-finetune.nnrnmf'), b = join(repoRoot, 'models/quality/5-finetune-bin-weighted.nnrnmf');
+    const out = join(work, 'mean.nnrnmf');
+    const r = cli('train', ['--average', `${a},${b}`, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const [ma, mb, mean] = [a, b, out].map((f) => decodeModel(readFileSync(f)));
+    for (const [name, arr] of Object.entries(mean.arrays)) {
+      const i = arr.data.length >> 1;
+      expect(arr.data[i], name).toBeCloseTo((ma.arrays[name].data[i] + mb.arrays[name].data[i]) / 2, 6);
+    }
+    const bad = cli('train', ['--average', `${a},${join(repoRoot, 'models/paper/rnmf-dense-supervised.nnrnmf')}`, '--out', join(work, 'bad.nnrnmf')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/is not shaped like/);
+  });
+});
