@@ -37,22 +37,27 @@ export function writeWav(path: string, audio: Audio): string {
   return path;
 }
 
-/** 16-bit PCM WAV (what every reader takes, Chromium's fake audio capture included). */
-export function writeWav16(path: string, audio: Audio): string {
-  const nch = audio.channels.length, n = audio.channels[0].length;
-  const b = Buffer.alloc(44 + n * nch * 2);
+/** A canonical 44-byte PCM 16-bit header for `frames` frames, at the start of `b`. */
+export function writePcm16Header(b: Buffer, nch: number, rate: number, frames: number): void {
   b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + n * nch * 2, 4);
+  b.writeUInt32LE(36 + frames * nch * 2, 4);
   b.write('WAVEfmt ', 8, 'ascii');
   b.writeUInt32LE(16, 16);
   b.writeUInt16LE(1, 20);
   b.writeUInt16LE(nch, 22);
-  b.writeUInt32LE(audio.sampleRate, 24);
-  b.writeUInt32LE(audio.sampleRate * nch * 2, 28);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * nch * 2, 28);
   b.writeUInt16LE(nch * 2, 32);
   b.writeUInt16LE(16, 34);
   b.write('data', 36, 'ascii');
-  b.writeUInt32LE(n * nch * 2, 40);
+  b.writeUInt32LE(frames * nch * 2, 40);
+}
+
+/** 16-bit PCM WAV (what every reader takes, Chromium's fake audio capture included). */
+export function writeWav16(path: string, audio: Audio): string {
+  const nch = audio.channels.length, n = audio.channels[0].length;
+  const b = Buffer.alloc(44 + n * nch * 2);
+  writePcm16Header(b, nch, audio.sampleRate, n);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < nch; c++) b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(audio.channels[c][i] * 32767))), 44 + 2 * (i * nch + c));
   }

@@ -15,7 +15,7 @@ import type { TimingHandle } from '../../src/ui/debug.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../playwright.config.ts';
 import {
   collectDownloads, dB, expect, expectPlayer, headroom, loadStems, openApp, openSongFile, ownSongFile, readDownloads,
-  recordInPage, rms, runCli, state, tempDir, test,
+  recordInPage, rms, runCli, state, tempDir, test, writePcm16Header,
 } from './helpers.ts';
 
 /** A stereo 16-bit 44.1 kHz WAV of the rock stems repeated to `seconds` (voice left of centre); kept in /tmp between runs. */
@@ -27,7 +27,7 @@ function longStereoWav(seconds: number): string {
   if (s.sampleRate !== 44100) throw new Error('the rock stems are not at 44.1 kHz');
   const g = headroom(s.voice, s.accomp) * 0.9, n = s.voice.length;
   const b = Buffer.alloc(bytes);
-  header(b, 2, 44100, frames);
+  writePcm16Header(b, 2, 44100, frames);
   const pcm = new Int16Array(b.buffer, b.byteOffset + 44, frames * 2);
   const q = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x * 32767)));
   // One period, then copied: 20 minutes of samples would take Node a while to convert one by one.
@@ -39,22 +39,6 @@ function longStereoWav(seconds: number): string {
   for (let at = 0; at < frames * 2; at += period.length) pcm.set(period.subarray(0, Math.min(period.length, frames * 2 - at)), at);
   writeFileSync(path, b);
   return path;
-}
-
-/** A canonical 44-byte PCM 16-bit header for `frames` frames. */
-function header(b: Buffer, nch: number, rate: number, frames: number): void {
-  b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + frames * nch * 2, 4);
-  b.write('WAVEfmt ', 8, 'ascii');
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(nch, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * nch * 2, 28);
-  b.writeUInt16LE(nch * 2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36, 'ascii');
-  b.writeUInt32LE(frames * nch * 2, 40);
 }
 
 /** The renderers of the Chromium whose command line names `profile` (a persistent context's, which has no browser CDP session). */
