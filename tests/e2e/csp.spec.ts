@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { PAGE_POLICY, policyText, WORKER_POLICY, headersFor } from '../../serve-headers.ts';
 import { collectDownloads, expect, expectPlayer, recordInPage, repoRoot, rms, state, test } from './helpers.ts';
-import { copyOfBuild, REPORT_PATH, servePwa, type PwaServer } from './pwa-server.ts';
+import { pwaServers, REPORT_PATH } from './pwa-server.ts';
 
 /** Directive → sources. */
 function parse(policy: string): Map<string, string[]> {
@@ -80,15 +80,7 @@ test('the page and its workers are served with a policy that names no other orig
   expect(await evalOnPage(page)).toBe('refused');
 });
 
-let build = '';
-test.beforeAll(() => {
-  build = copyOfBuild();
-});
-let server: PwaServer | null = null;
-test.afterEach(async () => {
-  await server?.stop();
-  server = null;
-});
+const pwa = pwaServers();
 
 /** Violations the page sees (its securitypolicyviolation events, and the console's CSP lines). */
 async function watchViolations(page: Page): Promise<string[]> {
@@ -122,7 +114,7 @@ async function playAndExport(page: Page): Promise<{ voice: number; ran: string |
 
 test('playing and exporting under the policy: no violation anywhere, and the export runs on WebAssembly', async ({ page }, info) => {
   test.setTimeout(180_000);
-  server = await servePwa(build, { cspExtra: `report-uri ${REPORT_PATH}` });
+  const server = await pwa.serve({ cspExtra: `report-uri ${REPORT_PATH}` });
   const seen = await watchViolations(page);
   await page.goto(server.url);
   const r = await playAndExport(page);
@@ -136,14 +128,14 @@ test('playing and exporting under the policy: no violation anywhere, and the exp
   expect(seen).toEqual([]);
   // The watch works: an eval on the page is refused, seen and reported.
   expect(await evalOnPage(page)).toBe('refused');
-  await expect.poll(() => server?.reports.length ?? 0).toBeGreaterThan(0);
+  await expect.poll(() => server.reports.length).toBeGreaterThan(0);
   await expect.poll(() => seen.length).toBeGreaterThan(0);
   info.annotations.push({ type: 'figures', description: `export: ${r.mode}; the control eval was reported as ${JSON.stringify(server.reports[0]).slice(0, 200)}` });
 });
 
 test('under a stricter host policy that refuses WebAssembly, the page says the separator and the export run in JavaScript', async ({ page }) => {
   test.setTimeout(180_000);
-  server = await servePwa(build, { extraPolicy: "script-src 'self'" });
+  const server = await pwa.serve({ extraPolicy: "script-src 'self'" });
   await page.goto(server.url);
   const r = await playAndExport(page);
   expect(r.ran).toMatch(/JavaScript/);

@@ -14,20 +14,11 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { crc32, decodeModel, describeModel } from '../../src/core/model/model.ts';
 import { expect, expectPlayer, recordInPage, repoRoot, rms, screenshot, state, test } from './helpers.ts';
-import { copyOfBuild, servePwa, type PwaServer } from './pwa-server.ts';
+import { pwaServers } from './pwa-server.ts';
 
 test.use({ serviceWorkers: 'allow' });
 
-let build = '';
-test.beforeAll(() => {
-  build = copyOfBuild();
-});
-
-let server: PwaServer | null = null;
-test.afterEach(async () => {
-  await server?.stop();
-  server = null;
-});
+const pwa = pwaServers();
 
 const started = (page: Page) => page.waitForFunction(() => typeof window.voicesplit !== 'undefined').then(() => page.evaluate(() => window.voicesplit.started));
 
@@ -69,7 +60,7 @@ async function forgetStoredModel(page: Page): Promise<void> {
 
 test('with the server gone, a reload loads the page, its model and the demo, and the demo plays', async ({ page }, info) => {
   test.setTimeout(180_000);
-  server = await servePwa(build);
+  const server = await pwa.serve();
   const url = server.url;
   await firstVisit(page, url);
   expect((await state(page)).model?.from).toBe('network');
@@ -109,7 +100,7 @@ test('with the server gone, a reload loads the page, its model and the demo, and
 
 test('a new version with a newer model: the page says it is ready, Reload lets it in, and the newer model replaces the stored one', async ({ page }) => {
   test.setTimeout(180_000);
-  server = await servePwa(build);
+  let server = await pwa.serve();
   const { port, url } = server;
   await firstVisit(page, url);
   const before = (await state(page)).model?.description;
@@ -119,13 +110,13 @@ test('a new version with a newer model: the page says it is ready, Reload lets i
   const bytes = readFileSync(join(repoRoot, 'models/paper/rnmf-dense-supervised.nnrnmf'));
   const newer = describeModel(decodeModel(bytes));
   expect(newer).not.toBe(before);
-  const shipped = JSON.parse(readFileSync(join(build, 'models/manifest.json'), 'utf8')) as { models: Record<string, unknown>[] };
+  const shipped = JSON.parse(readFileSync(join(pwa.build(), 'models/manifest.json'), 'utf8')) as { models: Record<string, unknown>[] };
   const manifest = { models: [{ ...shipped.models[0], name: 'NN RNMF dense (supervised)', bytes: bytes.length, crc32: (crc32(bytes) >>> 0).toString(16).padStart(8, '0') }] };
-  let sw = readFileSync(join(build, 'sw.js'), 'utf8'), bumped = 0;
+  let sw = readFileSync(join(pwa.build(), 'sw.js'), 'utf8'), bumped = 0;
   sw = sw.replace(/(url:\s*"models\/(?:default\.nnrnmf|manifest\.json)",\s*revision:\s*")([0-9a-f]+)"/g, (_m, head: string, rev: string) => (bumped++, `${head}${rev}2"`));
   expect(bumped, 'the service worker lists the model and its manifest with revisions').toBe(2);
   await server.stop();
-  server = await servePwa(build, { port, overrides: { 'models/default.nnrnmf': bytes, 'models/manifest.json': JSON.stringify(manifest), 'sw.js': sw } });
+  server = await pwa.serve({ port, overrides: { 'models/default.nnrnmf': bytes, 'models/manifest.json': JSON.stringify(manifest), 'sw.js': sw } });
 
   // The next visit finds the new version; until the person reloads, the page stays as it was.
   await page.reload();

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { headersFor } from '../../serve-headers.ts';
-import { repoRoot } from './helpers.ts';
+import { repoRoot, test } from './helpers.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -104,4 +104,27 @@ export function servePwa(root: string, options: PwaServerOptions = {}): Promise<
       });
     });
   });
+}
+
+/**
+ * What a spec with servers of its own sets up: one copy of the build for the file (`build()`), and
+ * `serve()`, whose servers are all stopped after each test (a test may stop one sooner).
+ */
+export function pwaServers(): { build: () => string; serve: (options?: PwaServerOptions) => Promise<PwaServer> } {
+  let build = '';
+  const running: PwaServer[] = [];
+  test.beforeAll(() => {
+    build = copyOfBuild();
+  });
+  test.afterEach(async () => {
+    for (const s of running.splice(0)) await s.stop();
+  });
+  return {
+    build: () => build,
+    serve: async (options) => {
+      const s = await servePwa(build, options);
+      running.push(s);
+      return s;
+    },
+  };
 }
