@@ -3,7 +3,6 @@
  * not cost a training run or loop for ever), say it in one line with no stack trace, and never
  * throw finished work away.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot, sharedData, shippedModelPath } from '../../src/cli/paths.ts';
 import { decodeModel } from '../../src/core/model/model.ts';
 import { decodeWav, encodeWav } from '../../src/io/wav.ts';
+import { runCli } from './support.ts';
 
-const tsx = join(repoRoot, 'node_modules/.bin/tsx');
 const work = mkdtempSync(join(tmpdir(), 'voicesplit-train-checks-'));
 
-function cli(tool: string, args: string[], timeout = 60_000) {
-  const r = spawnSync(tsx, [join(repoRoot, 'src/cli', `${tool}.ts`), ...args], { cwd: repoRoot, encoding: 'utf8', timeout });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, timedOut: r.error !== undefined };
-}
+const cli = (tool: string, args: string[], timeout = 60_000) => runCli(tool, args, { timeout });
 
 /** A tiny stems folder of two real clips (or their silence). */
 function stems(name: string, silent = false): string {

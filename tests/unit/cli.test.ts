@@ -3,22 +3,17 @@
  * shared data: outputs in the promised place and shape, and a clear message with a non-zero exit
  * for each kind of bad input.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, sharedData, shippedModelPath } from '../../src/cli/paths.ts';
+import { sharedData, shippedModelPath } from '../../src/cli/paths.ts';
 import { decodeModel } from '../../src/core/model/model.ts';
 import { separateChannels } from '../../src/core/separate/separator.ts';
 import { decodeWav, encodeWav } from '../../src/io/wav.ts';
+import { runCli } from './support.ts';
 
-const tsx = join(repoRoot, 'node_modules/.bin/tsx');
-
-function cli(tool: string, args: string[]) {
-  const r = spawnSync(tsx, [join(repoRoot, 'src/cli', `${tool}.ts`), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (tool: string, args: string[]) => runCli(tool, args);
 
 const work = mkdtempSync(join(tmpdir(), 'voicesplit-cli-'));
 

@@ -15,16 +15,14 @@ import { repoRoot, sharedData, shippedModelPath } from '../../src/cli/paths.ts';
 import { decodeModel } from '../../src/core/model/model.ts';
 import { separateChannels } from '../../src/core/separate/separator.ts';
 import { decodeWav, encodeWav } from '../../src/io/wav.ts';
+import { runCli } from './support.ts';
 
 const tsx = join(repoRoot, 'node_modules/.bin/tsx');
 const script = join(repoRoot, 'src/cli/separate.ts');
 const clip = join(sharedData, 'mir1k/Wavfile/amy_3_08.wav'); // 16 kHz stereo, 6.4 s
 const stems = join(sharedData, 'stems/music_delta_80s_rock/voice.wav'); // 44.1 kHz mono, 6.8 s
 
-function separate(args: string[], opts: SpawnSyncOptions = {}) {
-  const r = spawnSync(tsx, [script, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, ...opts });
-  return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
-}
+const separate = (args: string[], opts: SpawnSyncOptions = {}) => runCli('separate', args, { timeout: 60_000, ...opts });
 
 /** A one-line message: no stack trace. */
 const noTrace = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at |Error:|node:internal/);

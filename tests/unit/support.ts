@@ -1,6 +1,15 @@
-/** Shared by the unit tests: feeding a separator in blocks, and a runtime without WebAssembly SIMD. */
+/** Shared by the unit tests: running a CLI, feeding a separator in blocks, and a runtime without WebAssembly SIMD. */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { join } from 'node:path';
 import { vi } from 'vitest';
+import { repoRoot } from '../../src/cli/paths.ts';
 import type { Separator } from '../../src/core/separate/separator.ts';
+
+/** Runs a command-line tool as a user does (`tsx src/cli/<tool>.ts`): exit code, signal, outputs, and whether it ran out of time. */
+export function runCli(tool: string, args: string[], opts: SpawnSyncOptions = {}) {
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/tsx'), [join(repoRoot, 'src/cli', `${tool}.ts`), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, ...opts });
+  return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: r.error !== undefined };
+}
 
 /** Runs `input` through `sep` in blocks of `block(k)` samples (the k-th block); voice and accompaniment as long as the input. */
 export function runBlocks(sep: Separator, input: Float32Array[], block: (k: number) => number): { voice: Float32Array[]; accomp: Float32Array[] } {
