@@ -129,6 +129,18 @@ function gatherFrames(
   return { x, voice, accomp };
 }
 
+/** Writes the model (it must read back); where the write fails it is saved elsewhere and said so. */
+function writeModel(out: string, model: Model, summary: string): void {
+  const bytes = encodeModel(model);
+  decodeModel(bytes);
+  const written = writeFinished(out, bytes);
+  if (written.rescued) {
+    process.stderr.write(`error: ${written.rescued}\n`);
+    process.exitCode = 1;
+  }
+  process.stdout.write(`wrote ${written.path} (${(bytes.length / 1024).toFixed(0)} KiB): ${summary}\n`);
+}
+
 function main(argv: string[]): void {
   const { values: a } = parseArgs({
     args: argv,
@@ -156,11 +168,7 @@ function main(argv: string[]): void {
       ...model.info, ...(a.name ? { name: a.name } : {}),
       command: `npm run train -- ${argv.map((x) => (/[\s()"]/.test(x) ? JSON.stringify(x) : x)).join(' ')}`, created: new Date().toISOString(),
     };
-    const bytes = encodeModel(model);
-    decodeModel(bytes);
-    const written = writeFinished(a.out, bytes);
-    if (written.rescued) throw new UsageError(written.rescued);
-    process.stdout.write(`wrote ${written.path} (${(bytes.length / 1024).toFixed(0)} KiB): ${String(model.info.summary)}\n`);
+    writeModel(a.out, model, String(model.info.summary));
     return;
   }
   const num = (v: string | undefined, d: number, what: string) => {
@@ -327,14 +335,7 @@ function main(argv: string[]): void {
     trainSeconds: Math.round(trainSeconds),
     created: new Date().toISOString(),
   };
-  const bytes = encodeModel(model);
-  decodeModel(bytes); // what we write must read back
-  const written = writeFinished(a.out, bytes);
-  if (written.rescued) {
-    process.stderr.write(`error: ${written.rescued}\n`);
-    process.exitCode = 1;
-  }
-  process.stdout.write(`wrote ${written.path} (${(bytes.length / 1024).toFixed(0)} KiB): ${summary}; ${trainSeconds.toFixed(0)} s\n`);
+  writeModel(a.out, model, `${summary}; ${trainSeconds.toFixed(0)} s`);
 }
 
 cliMain(main);
