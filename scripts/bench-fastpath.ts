@@ -113,7 +113,7 @@ function resamplerMs(rate: number, fast: boolean): number {
 function dspMs(fast: boolean): number {
   const N = 1024, H = 256, reps = 4000;
   const kernel = new StftKernel({ fftSize: N, hop: H });
-  const settings = { sampleRate: 16000, levelTau: 4, maskPower: 2 }; // 62.5 frames/s
+  const settings = { sampleRate: 16000, levelTau: 4, maskPower: 2, residualWeight: 0 }; // 62.5 frames/s
   const arena = fast ? WasmArena.create()! : null;
   const path: FramePath = arena ? WasmStft.create(arena, kernel, 2, settings)! : new PlainFramePath(kernel, 2, settings);
   arena?.commit();

@@ -13,6 +13,11 @@ export type ToSeparator =
   | { type: 'model'; bytes: ArrayBuffer }
   /** Forget the audio heard so far (after a seek or a source change). */
   | { type: 'reset' }
+  /**
+   * The mask's residual weight β (the Whole voice switch; src/core/signal/masks.ts), or null for the
+   * model's own; kept for models loaded later. Applied from the next frame, without a reset.
+   */
+  | { type: 'residual-weight'; weight: number | null }
   /** Ask for a {@link SeparatorStats} answer; with resetTiming, the timing starts afresh after it is read. */
   | { type: 'stats'; resetTiming?: boolean }
   /**
@@ -144,6 +149,8 @@ export interface SeparatorStats {
   clippedSamples: number;
   /** Frames whose mask was not a number in [0, 1] (a broken model), passed through as accompaniment, since the last reset. */
   badFrames: number;
+  /** The mask's residual weight in use (0: the paper's mask; the Whole voice switch sets 3); null before a model. */
+  residualWeight: number | null;
   /** Render quanta processed since the processor started. */
   quanta: number;
   /** Quanta that had no input connected (silence was fed). */

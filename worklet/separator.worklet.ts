@@ -31,6 +31,8 @@ const MAX_QUANTUM = 8192;
 
 class SeparatorProcessor extends AudioWorkletProcessor {
   private separator: Separator | null = null;
+  /** The residual weight the page asked for (null: the model's own), for this model and the next. */
+  private residualWeight: number | null = null;
   /** Set when process() caught an exception; cleared by reset or a new model. */
   private failed = false;
   private failureReported = false;
@@ -61,6 +63,10 @@ class SeparatorProcessor extends AudioWorkletProcessor {
         case 'model':
           this.loadModel(msg.bytes);
           break;
+        case 'residual-weight':
+          this.separator?.setResidualWeight(msg.weight);
+          this.residualWeight = msg.weight;
+          break;
         case 'reset':
           this.separator?.reset();
           this.failed = false;
@@ -70,7 +76,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
           const s = this.separator?.counters;
           this.post({
             type: 'stats', ready: this.separator !== null, frames: s?.frames ?? 0, badSamples: s?.badSamples ?? 0,
-            clippedSamples: s?.clippedSamples ?? 0, badFrames: s?.badFrames ?? 0,
+            clippedSamples: s?.clippedSamples ?? 0, badFrames: s?.badFrames ?? 0, residualWeight: this.separator?.residualWeight ?? null,
             quanta: this.quanta, silentQuanta: this.silentQuanta, failed: this.failed, exceptions: this.exceptions,
             timing: this.timer.snapshot(sampleRate),
           });
@@ -101,6 +107,7 @@ class SeparatorProcessor extends AudioWorkletProcessor {
     try {
       const model = decodeModel(bytes);
       separator = new Separator(model, sampleRate, 2);
+      separator.setResidualWeight(this.residualWeight);
       this.post({ type: 'ready', latency: separator.latency, sampleRate, modelRate: model.header.sampleRate, description: describeModel(model) });
     } catch (e) {
       this.post({ type: 'error', stage: 'model', message: `the model was refused: ${errorText(e)}` });

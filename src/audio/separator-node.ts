@@ -55,6 +55,14 @@ export class SeparatorNode {
     });
   }
 
+  /**
+   * The mask's residual weight β (the Whole voice switch), or null for the model's own: applied
+   * from the next frame, to this model and the next.
+   */
+  setResidualWeight(weight: number | null): void {
+    this.post({ type: 'residual-weight', weight });
+  }
+
   /** Clears what the separator has heard (after a seek, or when the source changes). */
   reset(): void {
     this.post({ type: 'reset' });

@@ -14,7 +14,7 @@ import { BssEval, globalScores, type ClipScore } from '../eval/bsseval.ts';
 import { clipFrames, type ClipFrames } from '../core/signal/features.ts';
 import { softMask } from '../core/signal/masks.ts';
 import { mat, type Mat } from '../core/linalg/matrix.ts';
-import type { Model } from '../core/model/model.ts';
+import { HEADER_RANGES, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
 import { resampleSignal } from '../core/signal/resample.ts';
 import { separateChannels } from '../core/separate/separator.ts';
 import { rnmf } from '../eval/solvers/rnmf.ts';
@@ -61,6 +61,8 @@ const HELP = `npm run eval -- --data DIR [--split dev] [options]
   --pick N          only N clips per singer, spread evenly (a quick figure)
   --json FILE       also write every clip's figures as JSON
   --model FILE      also score this model (repeatable); with --methods none, only the given models
+  --residual-weight B   run every NN model with the mask's residual voice estimate max(o, x − B·Us)
+                    (${WHOLE_VOICE_RESIDUAL}: the page's Whole voice setting; 0: the paper's mask)
 
 Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, levers (every
 model in ${LEVERS_DIR}/, one row each), shipped
@@ -91,9 +93,11 @@ interface Method {
 }
 
 /** A model as `npm run separate` runs it. */
-function modelMethod(key: string, label: string, model: Model): Method {
+function modelMethod(key: string, label: string, model: Model, residualWeight?: number): Method {
+  const run = residualWeight === undefined ? model : withResidualWeight(model, residualWeight);
+  if (residualWeight !== undefined) label += ` [residual weight ${residualWeight}]`;
   const separate = (signal: Float32Array, rate: number): Separation => {
-    const r = separateChannels(model, rate, [signal]);
+    const r = separateChannels(run, rate, [signal]);
     return { voice: r.voice[0], accomp: r.accomp[0] };
   };
   return { key, label, run: (c) => separate(c.mixture, c.rate), separate };
@@ -127,7 +131,7 @@ function maskOf(fn: (v: number, a: number) => number, voice: Mat, accomp: Mat): 
   return out;
 }
 
-function buildMethods(only: Set<string> | null, models: Map<string, Model>): { methods: Method[]; skipped: string[] } {
+function buildMethods(only: Set<string> | null, models: Map<string, Model>, residualWeight?: number): { methods: Method[]; skipped: string[] } {
   const all: Method[] = [
     {
       key: 'ideal-binary', label: 'Ideal binary mask',
@@ -182,7 +186,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
     if (files.length === 0) skipped.push(`levers (no model in ${LEVERS_DIR}/)`);
     for (const f of files) {
       const model = readModelFile(join(dir, f));
-      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model));
+      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model, residualWeight));
     }
   }
   for (const pm of [...PAPER_MODELS, { key: 'shipped', label: 'Shipped model (public/models/default.nnrnmf)', file: '' }]) {
@@ -191,7 +195,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>): { m
       if (!only || only.has(pm.key)) skipped.push(`${pm.key} (no model file ${pm.file || shippedModelPath})`);
       continue;
     }
-    all.push(modelMethod(pm.key, pm.label, model));
+    all.push(modelMethod(pm.key, pm.label, model, residualWeight));
   }
   const methods = only ? all.filter((m) => only.has(m.key) || (only.has('levers') && m.key.startsWith('levers:'))) : all;
   // --methods '' (empty) with --model: only the given models.
@@ -210,7 +214,7 @@ function main(argv: string[]): void {
     args: argv,
     options: {
       help: { type: 'boolean' }, data: { type: 'string' }, split: { type: 'string' }, methods: { type: 'string' },
-      pick: { type: 'string' }, json: { type: 'string' }, model: { type: 'string', multiple: true },
+      pick: { type: 'string' }, json: { type: 'string' }, model: { type: 'string', multiple: true }, 'residual-weight': { type: 'string' },
     },
   });
   if (a.help) {
@@ -218,6 +222,11 @@ function main(argv: string[]): void {
     return;
   }
   if (a.json) assertWritableFile(a.json, '--json'); // before the evaluation, not after it
+  const residualWeight = a['residual-weight'] === undefined ? undefined : Number(a['residual-weight']);
+  const range = HEADER_RANGES.residualWeight;
+  if (residualWeight !== undefined && !(residualWeight >= range.min && residualWeight <= range.max)) {
+    throw new UsageError(`--residual-weight must be a number from ${range.min} to ${range.max}, got "${a['residual-weight']}"`);
+  }
   const dataDir = a.data ?? join(sharedData, 'mir1k');
   const split = a.split ?? (existsSync(join(dataDir, 'splits.csv')) ? 'dev' : undefined);
   let refs = listItems(dataDir, split);
@@ -236,10 +245,10 @@ function main(argv: string[]): void {
     if (existsSync(path) && (!only || only.has(pm.key) || (pm.key === 'nn-rnmf-untrained' && only.has('mult-rnmf')))) models.set(pm.key, readModelFile(path));
   }
   if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
-  const { methods, skipped } = buildMethods(only, models);
+  const { methods, skipped } = buildMethods(only, models, residualWeight);
   for (const file of a.model ?? []) {
     const model = readModelFile(file);
-    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model));
+    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model, residualWeight));
   }
   if (methods.length === 0) throw new UsageError('no method to run');
   const log = (s: string) => process.stderr.write(`${s}\n`);

@@ -15,7 +15,7 @@
 import { statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeModel, type Model } from '../core/model/model.ts';
+import { describeModel, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
 import { separatorDelays } from '../core/separate/latency.ts';
 import { StreamSeparation } from '../core/separate/stream.ts';
 import { AudioFormatError } from '../io/wav.ts';
@@ -32,6 +32,8 @@ Writes DIR/<input name>/voice.wav and DIR/<input name>/accompaniment.wav for eve
 channels and length as the input. Both files of an input are replaced together, only once both are
 complete; an input is never overwritten.
   --model FILE   model to use (default: public/models/default.nnrnmf)
+  --whole-voice  the page's Whole voice setting: what the accompaniment estimate leaves unexplained
+                 goes to the voice too (keeps a voice alone whole, its highs included)
   --quiet        print nothing but errors
 `;
 
@@ -119,7 +121,7 @@ async function main(argv: string[]): Promise<void> {
   const { values: a, positionals: inputs } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: 'boolean' }, model: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } },
+    options: { help: { type: 'boolean' }, model: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, 'whole-voice': { type: 'boolean' } },
   });
   if (a.help) {
     process.stdout.write(HELP);
@@ -142,9 +144,10 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   makeFolder(a.out, false);
-  const model = readModelFile(modelPath);
+  const file = readModelFile(modelPath);
+  const model = a['whole-voice'] ? withResidualWeight(file, WHOLE_VOICE_RESIDUAL) : file;
   const say = (s: string) => { if (!a.quiet) process.stderr.write(`${s}\n`); };
-  say(`model: ${describeModel(model)}`);
+  say(`model: ${describeModel(model)}${a['whole-voice'] ? ', whole voice' : ''}`);
 
   // Every input's header, rate and output folder, before any work.
   const problems = inputs.map((p, k) => check(model, p, dirs[k]));

@@ -62,6 +62,9 @@ Training
   --mask-weight W       add W × the loss on the masked outputs of both sources (default 0)
   --bin-weighting P     weight each frequency's loss by (its mean energy / the mean over bins)^−P:
                         0 (default) is plain squared error, 1 gives every bin the same say
+  --residual-weight B   the mask's voice estimate becomes max(o, x − B·Us): where o is silent, what the
+                        accompaniment estimate leaves of the mixture, over-subtracted B times
+                        (default: the --init model's, else 0, the paper's mask o alone)
   --average A,B,…        write the mean of these models' parameters (same shapes; models fine-tuned from
                         one start) instead of training
   --compress R,S        after training a dense network, rewrite it in structured form with input and
@@ -152,7 +155,7 @@ function main(argv: string[]): void {
       'dict-frames': { type: 'string' }, 'from-dense': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       remix: { type: 'string' }, 'voice-alone': { type: 'string' }, 'accomp-alone': { type: 'string' }, 'remix-gain': { type: 'string' },
-      'voice-only': { type: 'string' }, average: { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, compress: { type: 'string' },
+      'voice-only': { type: 'string' }, average: { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, 'residual-weight': { type: 'string' }, compress: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
@@ -210,6 +213,7 @@ function main(argv: string[]): void {
   const learningRate = positive(a.lr, 1e-4, '--lr'), validateEvery = int(a['validate-every'], 50, '--validate-every', 1);
   const patience = int(a.patience, 0, '--patience', 0), maskWeight = positive(a['mask-weight'], 0, '--mask-weight', true);
   const binWeighting = positive(a['bin-weighting'], 0, '--bin-weighting', true);
+  const residualWeight = a['residual-weight'] === undefined ? undefined : positive(a['residual-weight'], 0, '--residual-weight', true, range('residualWeight'));
   const levelTau = positive(a['level-tau'], 4, '--level-tau', false, range('levelTau'));
   const schedule = oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule');
   const remixPlan = {
@@ -299,6 +303,7 @@ function main(argv: string[]): void {
     model = algorithm1Model(U, { lambda, lambdaStar, layers, variant, structure, ...header, maskPower: 2, inputRank, layerRank, seed });
   }
 
+  if (residualWeight !== undefined) model.header = { ...model.header, residualWeight };
   let summary = a['from-dense'] ? `structured rewrite of ${a['from-dense']} (not fine-tuned)` : 'untrained (Algorithm 1)';
   if (regime !== 'none') {
     const semi = regime === 'semi-supervised';

@@ -21,7 +21,7 @@ import { installGpuHandle } from './gpu-handle.ts';
 import { Meters } from './meters.ts';
 import { MicrophoneCard } from './microphone-card.ts';
 import { Mixer } from './mixer.ts';
-import type { DemoInfo, Page } from './page.ts';
+import type { DemoInfo, Page, Source } from './page.ts';
 import { wireShortcuts } from './shortcuts.ts';
 import { SongCard } from './song-card.ts';
 import { StatusLine } from './status-line.ts';
@@ -61,6 +61,7 @@ export class App implements Page {
   get model() { return this.engineCard.model; }
   get latency() { return this.engineCard.latency; }
   get mix() { return this.mixer.mix; }
+  get wholeVoice() { return this.mixer.wholeVoice; }
   get exportJob() { return this.exportCard.job; }
   /** Every message shown (alerts and notices). */
   get messages() { return this.alerts.messages; }
@@ -207,6 +208,10 @@ export class App implements Page {
 
   updateSongNotes(): void {
     this.songCard.updateNotes();
+  }
+
+  setSource(source: Source): void {
+    this.mixer.setSource(source);
   }
 
   stopMic(): void {

@@ -3,7 +3,7 @@
  *
  *   await voicesplit.started                 start-up over (model and demo loaded or failed)
  *   voicesplit.state()                       what the page is doing: context, song, model, mix, position…
- *   await voicesplit.renderOffline(channels, sampleRate, { mix })
+ *   await voicesplit.renderOffline(channels, sampleRate, { mix })   (with the song's Whole voice setting)
  *        renders samples through the real separator worklet and the page's graph in an
  *        OfflineAudioContext at `sampleRate`; returns voice, accompaniment and the mixed output
  *        (each one Float32Array per channel, stereo, aligned: the separator's latency is removed),
@@ -25,6 +25,7 @@ import { bufferOf } from '../io/decode.ts';
 import { DEFAULT_MIX, Engine, type Mix } from '../audio/engine.ts';
 import { loadRecorderModule } from '../audio/worklets.ts';
 import { separatorLatency } from '../core/separate/latency.ts';
+import { WHOLE_VOICE_RESIDUAL } from '../core/model/model.ts';
 import type { App } from './app.ts';
 import { attachClock, startClock, type ClockMode, type TimingClock } from '../bench/clock.ts';
 import type { ClockInfo, SeparatorStats, ToSeparator } from '../../worklet/protocol.ts';
@@ -106,6 +107,8 @@ async function renderOffline(app: App, channels: Float32Array[], sampleRate: num
   const latency = separatorLatency(app.model.model.header, sampleRate);
   const ctx = new OfflineAudioContext({ numberOfChannels: 6, length: n + latency, sampleRate });
   const engine = await Engine.create(ctx, null);
+  // What the page plays a song with: its model and its Whole voice setting (mixer.ts).
+  engine.separator.setResidualWeight(app.wholeVoice.song ? WHOLE_VOICE_RESIDUAL : null);
   const ready = await engine.separator.setModel(app.model.bytes.slice(0));
   if (ready.latency !== latency) throw new Error(`the worklet reports a latency of ${ready.latency} samples, the page expected ${latency}`);
   engine.setMix({ ...DEFAULT_MIX, ...options.mix }, false);

@@ -8,6 +8,7 @@ import { megabytes, timesRealTime } from './format.ts';
 import { computeMode, gpuInfo } from './gpu-handle.ts';
 import { elements, showProgress } from './dom.ts';
 import type { Page } from './page.ts';
+import { modelFileWithResidualWeight, WHOLE_VOICE_RESIDUAL } from '../core/model/model.ts';
 
 export class ExportCard {
   /** The export running, if one is. */
@@ -58,11 +59,14 @@ export class ExportCard {
     // Where the work runs: the GPU where WebGL is hardware, else the CPU (src/gpu/detect.ts).
     const mode = computeMode();
     const plan = exportPlan(mode, model.model.header, gpuInfo());
-    ui.mode.textContent = `Runs on the ${plan.label}.`;
+    // The song's Whole voice setting (mixer.ts), written into the model the workers get.
+    const whole = this.page.wholeVoice.song;
+    ui.mode.textContent = `Runs on the ${plan.label}${whole ? ', with Whole voice' : ''}.`;
     ui.mode.dataset.mode = mode;
     delete ui.status.dataset.speed;
     const started = performance.now();
-    const job = exportSong(song, model.bytes, (f) => {
+    const bytes = whole ? modelFileWithResidualWeight(model.bytes, WHOLE_VOICE_RESIDUAL) : model.bytes;
+    const job = exportSong(song, bytes, (f) => {
       const pct = Math.round(f * 100);
       showProgress(ui.progress, pct);
       const elapsed = (performance.now() - started) / 1000;
@@ -94,7 +98,7 @@ export class ExportCard {
         'The page cannot see whether the browser saved them: if they are not in your downloads, use the links:';
       ui.status.dataset.speed = String(r.speed);
       // What ran, as the workers said (a GPU that failed, or WebAssembly refused, leaves the CPU or JavaScript).
-      ui.mode.textContent = `Ran on the ${r.fallback ? `CPU, ${/JavaScript/.test(r.ran) ? 'in JavaScript' : 'WebAssembly SIMD'}` : plan.label} (${r.ran}): ${timesRealTime(r.speed)} real time.`;
+      ui.mode.textContent = `Ran on the ${r.fallback ? `CPU, ${/JavaScript/.test(r.ran) ? 'in JavaScript' : 'WebAssembly SIMD'}` : plan.label} (${r.ran})${whole ? ', with Whole voice' : ''}: ${timesRealTime(r.speed)} real time.`;
       ui.mode.dataset.ran = r.ran;
       if (r.fallback) page.alert('warning', `Export: ${r.fallback}.`);
       for (const a of links) handOver(a);

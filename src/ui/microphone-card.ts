@@ -35,6 +35,7 @@ export class MicrophoneCard {
         page.updateTransport();
       }
       engine.separator.reset();
+      page.setSource('microphone');
       btn.setAttribute('aria-pressed', 'true');
       this.ui.status.textContent = `Listening to ${this.mic.label || 'the microphone'} at ${khz(ctx.sampleRate)}: echo cancellation, noise suppression and auto gain off.`;
     } catch (e) {
@@ -52,6 +53,7 @@ export class MicrophoneCard {
     this.mic.close();
     this.mic = null;
     this.page.engine?.separator.reset();
+    this.page.setSource('song');
     this.ui.button.setAttribute('aria-pressed', 'false');
     this.ui.status.textContent = 'Microphone off.';
     this.page.refreshStatus();

@@ -10,6 +10,9 @@ import type { FilePlayer } from '../audio/player.ts';
 import type { Song } from '../io/decode.ts';
 import type { LoadedModel, Notice } from '../store/models.ts';
 
+/** What the separator is fed: the song or the microphone. */
+export type Source = 'song' | 'microphone';
+
 /** The demo song's description (public/demo/demo.json). */
 export interface DemoInfo {
   title: string;
@@ -33,6 +36,8 @@ export interface Page {
   /** The separator's delay in context samples, once a model is running. */
   readonly latency: number | null;
   readonly mix: Mix;
+  /** The Whole voice switch of each source (mixer.ts). */
+  readonly wholeVoice: Readonly<Record<Source, boolean>>;
 
   /** Shows a message that stays until dismissed. */
   alert(level: Notice['level'], text: string): void;
@@ -48,4 +53,6 @@ export interface Page {
   updateLatency(): void;
   updateSongNotes(): void;
   stopMic(): void;
+  /** The source now separated, the song or the microphone (its Whole voice setting applies). */
+  setSource(source: Source): void;
 }

@@ -119,8 +119,8 @@ export function collectDownloads(page: Page): Download[] {
 }
 
 /** Runs the project's CLI (`npm run separate`) with MODEL_PATH on a WAV; returns its voice and accompaniment. */
-export function runCli(input: string, outDir: string): { voice: Audio; accomp: Audio } {
-  execFileSync('npx', ['tsx', 'src/cli/separate.ts', '--quiet', '--model', MODEL_PATH, '--out', outDir, input], { cwd: repoRoot, stdio: 'pipe' });
+export function runCli(input: string, outDir: string, extra: string[] = []): { voice: Audio; accomp: Audio } {
+  execFileSync('npx', ['tsx', 'src/cli/separate.ts', '--quiet', '--model', MODEL_PATH, ...extra, '--out', outDir, input], { cwd: repoRoot, stdio: 'pipe' });
   const name = input.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
   return { voice: readWav(join(outDir, name, 'voice.wav')), accomp: readWav(join(outDir, name, 'accompaniment.wav')) };
 }
@@ -151,7 +151,7 @@ export interface Handle {
     voice: Float32Array[]; accomp: Float32Array[]; output: Float32Array[]; latency: number; sampleRate: number; model: string;
   }>;
   record(tap: string, seconds: number): Promise<{ samples: Float32Array; sampleRate: number; startTime: number }>;
-  stats(): Promise<{ ready: boolean; frames: number; badSamples: number; failed: boolean; exceptions: number; quanta: number } | null>;
+  stats(): Promise<{ ready: boolean; frames: number; badSamples: number; failed: boolean; exceptions: number; quanta: number; residualWeight: number | null } | null>;
   toBase64(x: Float32Array): string;
   fromBase64(s: string): Float32Array;
 }

@@ -92,6 +92,8 @@ let measured: {
   voiceVsVoice: { r: number; lagSeconds: number };
   voiceVsAccomp: { r: number; lagSeconds: number };
   accompVsAccomp: { r: number; lagSeconds: number };
+  /** The Whole voice switch and the residual weight the worklet used, with the microphone on. */
+  wholeVoice: { checked: string | null; residualWeight: number | null };
 };
 const SECONDS = 6;
 
@@ -102,7 +104,9 @@ test.beforeAll(async ({ browser }) => {
   const mic = shared.getByRole('button', { name: 'Microphone', exact: true });
   await mic.click();
   await expect(mic).toHaveAttribute('aria-pressed', 'true');
-  const frames0 = (await shared.evaluate(() => window.voicesplit.stats()))?.frames ?? 0;
+  const stats0 = await shared.evaluate(() => window.voicesplit.stats());
+  const frames0 = stats0?.frames ?? 0;
+  const wholeVoice = { checked: await shared.getByRole('switch', { name: 'Whole voice' }).getAttribute('aria-checked'), residualWeight: stats0?.residualWeight ?? null };
   await shared.waitForTimeout(1500); // the level tracker settles
   await screenshot(shared, '04-microphone');
   const [voiceOut, accompOut, input] = await Promise.all([
@@ -119,6 +123,7 @@ test.beforeAll(async ({ browser }) => {
     voiceVsVoice: loopCorrelation(envelope(voiceOut.samples, sr), refs.voice),
     voiceVsAccomp: loopCorrelation(envelope(voiceOut.samples, sr), refs.accomp),
     accompVsAccomp: loopCorrelation(envelope(accompOut.samples, sr), refs.accomp),
+    wholeVoice,
   };
   const m = measured;
   console.log(`[microphone] context ${m.sampleRate} Hz; envelope correlation (20 ms frames, best lag): mic input vs file mixture ${m.inputVsMixture.r.toFixed(3)}; voice output vs file voice ${m.voiceVsVoice.r.toFixed(3)}, vs file accompaniment ${m.voiceVsAccomp.r.toFixed(3)}; accompaniment output vs file accompaniment ${m.accompVsAccomp.r.toFixed(3)}; levels voice ${m.levels.voice.toFixed(1)} dBFS, accompaniment ${m.levels.accomp.toFixed(1)} dBFS, input ${m.levels.input.toFixed(1)} dBFS; ${m.frames} network frames in ${SECONDS + 1.5} s`);
@@ -140,6 +145,8 @@ test('the fake microphone goes through the separator, live, and turns off', asyn
   expect(m.frames).toBeGreaterThan(((SECONDS + 1.5) * 16000) / 256 / 2);
   // voice + accompaniment carry the input: the accompaniment output is there.
   expect(m.levels.accomp).toBeGreaterThan(-40);
+  // A singer at the microphone: Whole voice is on (mixer.ts), and the worklet's mask uses it.
+  expect(m.wholeVoice).toEqual({ checked: 'true', residualWeight: 3 });
 
   // Off again: the device is released and the input goes silent.
   const mic = shared.getByRole('button', { name: 'Microphone', exact: true });
@@ -148,6 +155,9 @@ test('the fake microphone goes through the separator, live, and turns off', asyn
   expect((await state(shared)).mic).toBeNull();
   await shared.waitForTimeout(200);
   expect(dB(rms((await recordInPage(shared, 'input', 0.3)).samples))).toBeLessThan(-100);
+  // Back to the song, and to the song's setting: off, the paper's mask.
+  await expect(shared.getByRole('switch', { name: 'Whole voice' })).toHaveAttribute('aria-checked', 'false');
+  expect((await shared.evaluate(() => window.voicesplit.stats()))?.residualWeight).toBe(0);
   expect(sharedErrors).toEqual([]);
 });
 

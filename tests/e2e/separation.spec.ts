@@ -68,6 +68,42 @@ test('the worklet in an OfflineAudioContext gives the CLI’s output', async ({ 
   expect(maxAbsDiff(r.accomp[0], r.accomp[1])).toBeGreaterThan(1e-3);
 });
 
+test('Whole voice: the worklet gives `npm run separate -- --whole-voice`’s output, and a voice alone stays on the voice output', async ({ page }, info) => {
+  await openApp(page);
+  const whole = page.getByRole('switch', { name: 'Whole voice' });
+  await expect(whole, 'off for a song').toHaveAttribute('aria-checked', 'false');
+  await whole.click();
+  await expect(whole).toHaveAttribute('aria-checked', 'true');
+  await expect.poll(async () => (await page.evaluate(() => window.voicesplit.stats()))?.residualWeight, { message: 'the realtime worklet uses it' }).toBe(3);
+
+  const cliWhole = runCli(mixPath, join(dir, 'cli-whole'), ['--whole-voice']);
+  const r = await renderInPage(page, mix.channels, RATE);
+  const worst = Math.max(...[0, 1].flatMap((c) => [maxAbsDiff(r.voice[c], cliWhole.voice.channels[c]), maxAbsDiff(r.accomp[c], cliWhole.accomp.channels[c])]));
+  // The voice stem alone, as a singer at the microphone: its energy on each output.
+  const alone = await renderInPage(page, [stems.voice], RATE);
+  const below = dB(rms(alone.voice[0])) - dB(rms(alone.accomp[0]));
+  info.annotations.push({
+    type: 'figures',
+    description: `max |worklet − CLI --whole-voice| = ${worst.toExponential(2)} (against the paper's mask: ${maxAbsDiff(r.voice[0], cli.voice.channels[0]).toExponential(2)}); the rock voice stem alone: accompaniment output ${below.toFixed(1)} dB below the voice output`,
+  });
+  console.log(`[whole voice] ${info.annotations.at(-1)?.description}`);
+  expect(worst).toBeLessThanOrEqual(TOLERANCE);
+  expect(maxAbsDiff(r.voice[0], cli.voice.channels[0]), 'not the paper mask’s output').toBeGreaterThan(1e-3);
+  expect(below).toBeGreaterThanOrEqual(10);
+
+  // The export separates the song as the page plays it: with Whole voice too.
+  await openSongFile(page, mixPath);
+  await expect(page.locator('#song-title')).toHaveText('rock-mix.wav');
+  const downloads = collectDownloads(page);
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+  await expect(page.locator('#export-mode')).toContainText('with Whole voice');
+  const saved = await readDownloads(downloads, join(dir, 'whole'));
+  const exported = Math.max(...[0, 1].map((c) => maxAbsDiff(saved['rock-mix-voice.wav'].channels[c], cliWhole.voice.channels[c])));
+  console.log(`[whole voice] max |export − CLI --whole-voice| = ${exported.toExponential(2)}`);
+  expect(exported).toBeLessThanOrEqual(TOLERANCE);
+});
+
 test('Export downloads voice and accompaniment WAVs equal to the CLI’s', async ({ page }, info) => {
   // The mix over and over for 110 s: on a machine with two cores or more the page cuts it in parts,
   // one export worker each (core/spans.ts), and each part is longer than one of the workers' chunks

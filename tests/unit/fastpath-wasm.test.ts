@@ -151,7 +151,7 @@ describe('wasm STFT frame path = fft.js and the JS loops', () => {
   for (const C of [1, 2]) {
     it(`${C === 2 ? 'stereo' : 'mono'}: level, normalised mid magnitudes, masking, inverse and overlap-add`, () => {
       const arena = WasmArena.create()!;
-      const dsp = WasmStft.create(arena, kernel, C, { sampleRate: 16000, levelTau: 0.5, maskPower: 2 })!; // 62.5 frames/s
+      const dsp = WasmStft.create(arena, kernel, C, { sampleRate: 16000, levelTau: 0.5, maskPower: 2, residualWeight: 0 })!; // 62.5 frames/s
       expect(arena.commit()).toBe(true);
       const level = new LevelTracker(0.5, 62.5), scale = 1 / Math.sqrt(windowPower(kernel.analysis));
       const fft = new RealFFT(N);
@@ -203,31 +203,37 @@ describe('wasm STFT frame path = fft.js and the JS loops', () => {
 });
 
 describe('wasm soft mask = masks.ts softMask', () => {
-  it('the same bits for p = 1 and 2, f32 rounding for other p; 0 where both estimates are 0', () => {
+  it('the same bits for p = 1 and 2, f32 rounding for other p, with and without the residual voice estimate; 0 where both estimates are 0', () => {
     const kernel = new StftKernel({ fftSize: 1024, hop: 256 }), m = 513;
     const rng = new Random(17);
-    for (const p of [2, 1, 1.5, 0.7]) {
-      const arena = WasmArena.create()!;
-      const dsp = WasmStft.create(arena, kernel, 2, { sampleRate: 16000, levelTau: 4, maskPower: p })!;
-      expect(arena.commit()).toBe(true);
-      const want = new Float32Array(m);
-      let worst = 0;
-      for (let f = 0; f < 20; f++) {
-        // Magnitudes over many octaves, exact zeros (alone and in pairs) and negative values (|·| is used).
-        for (let k = 0; k < m; k++) {
-          dsp.voice[k] = rng.next() < 0.1 ? 0 : (rng.next() - 0.2) * 10 ** (6 * rng.next() - 4);
-          dsp.accomp[k] = rng.next() < 0.1 || (k % 7 === 0 && dsp.voice[k] === 0) ? 0 : rng.next() * 10 ** (6 * rng.next() - 4);
+    for (const residualWeight of [0, 2.5]) {
+      for (const p of [2, 1, 1.5, 0.7]) {
+        const arena = WasmArena.create()!;
+        const dsp = WasmStft.create(arena, kernel, 2, { sampleRate: 16000, levelTau: 4, maskPower: p, residualWeight })!;
+        expect(arena.commit()).toBe(true);
+        const want = new Float32Array(m);
+        let worst = 0, fromResidual = 0;
+        for (let f = 0; f < 20; f++) {
+          // Magnitudes over many octaves, exact zeros (alone and in pairs) and negative values (|·| is used).
+          for (let k = 0; k < m; k++) {
+            dsp.voice[k] = rng.next() < 0.1 ? 0 : (rng.next() - 0.2) * 10 ** (6 * rng.next() - 4);
+            dsp.accomp[k] = rng.next() < 0.1 || (k % 7 === 0 && dsp.voice[k] === 0) ? 0 : rng.next() * 10 ** (6 * rng.next() - 4);
+            dsp.mag[k] = rng.next() * 10 ** (6 * rng.next() - 4);
+            if (residualWeight > 0 && dsp.mag[k] - residualWeight * dsp.accomp[k] > Math.abs(dsp.voice[k])) fromResidual++;
+          }
+          dsp.softMask();
+          softMask(dsp.voice, dsp.accomp, p, want, m, dsp.mag, residualWeight);
+          for (let k = 0; k < m; k++) {
+            if (p === 1 || p === 2) {
+              if (dsp.mask[k] !== want[k]) throw new Error(`p = ${p}, β = ${residualWeight}, bin ${k}: ${dsp.mask[k]} ≠ ${want[k]}`);
+            } else worst = Math.max(worst, Math.abs(dsp.mask[k] - want[k]));
+            if (residualWeight === 0 && dsp.voice[k] === 0 && dsp.accomp[k] === 0) expect(dsp.mask[k]).toBe(0);
+          }
         }
-        dsp.softMask();
-        softMask(dsp.voice, dsp.accomp, p, want);
-        for (let k = 0; k < m; k++) {
-          if (p === 1 || p === 2) {
-            if (dsp.mask[k] !== want[k]) throw new Error(`p = ${p}, bin ${k}: ${dsp.mask[k]} ≠ ${want[k]}`);
-          } else worst = Math.max(worst, Math.abs(dsp.mask[k] - want[k]));
-          if (dsp.voice[k] === 0 && dsp.accomp[k] === 0) expect(dsp.mask[k]).toBe(0);
-        }
+        expect(worst).toBeLessThan(1e-6);
+        // The residual branch was taken in a good share of the bins.
+        if (residualWeight > 0) expect(fromResidual).toBeGreaterThan(1000);
       }
-      expect(worst).toBeLessThan(1e-6);
     }
   });
 });

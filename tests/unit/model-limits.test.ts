@@ -15,7 +15,8 @@ import { Separator } from '../../src/core/separate/separator.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 import { runBlocks } from './support.ts';
 
-const shipped = new Uint8Array(readFileSync(shippedModelPath));
+// The shipped model written in the current format version (the offsets below are that version's).
+const shipped = encodeModel(decodeModel(new Uint8Array(readFileSync(shippedModelPath))));
 
 /** A copy of `bytes` changed by `edit` (a DataView of it), its checksum made valid again. */
 function patched(bytes: Uint8Array, edit: (v: DataView) => void): Uint8Array {
@@ -26,9 +27,9 @@ function patched(bytes: Uint8Array, edit: (v: DataView) => void): Uint8Array {
   return b;
 }
 
-// Format version 2: u32 fields from byte 20, f64 fields from byte 64.
+// Format version 3: u32 fields from byte 20, f64 fields from byte 64.
 const U32 = { sampleRate: 0, fftSize: 1, hop: 2, m: 3, q: 4, layers: 5, variant: 6, structure: 7, inputRank: 8, layerRank: 9, tied: 10 } as const;
-const F64 = { lambda: 0, lambdaStar: 1, levelTau: 2, maskPower: 3 } as const;
+const F64 = { lambda: 0, lambdaStar: 1, levelTau: 2, maskPower: 3, residualWeight: 4 } as const;
 
 describe('every header field is range-checked, by name', () => {
   const cases: [keyof typeof U32 | keyof typeof F64, number, RegExp][] = [
@@ -59,6 +60,8 @@ describe('every header field is range-checked, by name', () => {
     ['maskPower', 1e300, /maskPower = 1e\+300 is out of range: the soft mask's exponent, must be from 0.1 to 4/],
     ['maskPower', 0, /maskPower = 0 is out of range/],
     ['maskPower', Number.NaN, /maskPower = NaN is out of range/],
+    ['residualWeight', -1, /residualWeight = -1 is out of range: the weight β of the mask's residual voice estimate .*from 0 to 100/],
+    ['residualWeight', 1e300, /residualWeight = 1e\+300 is out of range/],
   ];
   for (const [field, value, message] of cases) {
     it(`${field} = ${value}: refused with a ModelError naming it`, () => {

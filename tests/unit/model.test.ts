@@ -51,8 +51,8 @@ describe('model file format', () => {
   it('rejects what is not a model, and a newer format version', () => {
     expect(() => decodeModel(new TextEncoder().encode('RIFF....WAVEfmt '))).toThrow(/not a model file/);
     const newer = bytes.slice();
-    new DataView(newer.buffer).setUint32(8, 3, true);
-    expect(() => decodeModel(newer)).toThrow(/version 3 is newer/);
+    new DataView(newer.buffer).setUint32(8, 4, true);
+    expect(() => decodeModel(newer)).toThrow(/version 4 is newer/);
   });
 
   it('rejects a model whose arrays do not match its header', () => {
@@ -148,21 +148,35 @@ describe('tied models and format versions', () => {
     expect(() => encodeModel(model)).toThrow(/tied, but they differ/);
   });
 
-  it('still reads format version 1 (no tied field)', () => {
-    const v2 = encodeModel(untrained('structured'));
-    // Version 1: the same without the u32 at byte 60, so everything after it 4 bytes earlier.
-    const v1 = new Uint8Array(v2.length - 4);
-    v1.set(v2.subarray(0, 60));
-    v1.set(v2.subarray(64), 60);
-    const v = new DataView(v1.buffer);
-    v.setUint32(8, 1, true);
-    v.setUint32(12, v1.length, true);
-    const infoLen = v.getUint32(92, true), count = v.getUint32(96, true);
-    const table = 100 + ((infoLen + 3) & ~3);
-    for (let i = 0; i < count; i++) v.setUint32(table + 28 * i + 24, v.getUint32(table + 28 * i + 24, true) - 4, true);
-    v.setUint32(16, crc32(v1.subarray(20)), true);
-    const back = decodeModel(v1);
-    expect(back.header.tied).toBe(false);
-    expect(back.arrays.Hso.data).toEqual(decodeModel(v2).arrays.Hso.data);
+  /** The file an older version wrote: `version`, with the `len` header bytes at `at` taken out. */
+  function older(file: Uint8Array, version: number, at: number, len: number, headerBytes: number): Uint8Array {
+    const out = new Uint8Array(file.length - len);
+    out.set(file.subarray(0, at));
+    out.set(file.subarray(at + len), at);
+    const v = new DataView(out.buffer);
+    v.setUint32(8, version, true);
+    v.setUint32(12, out.length, true);
+    const infoLen = v.getUint32(headerBytes - 8, true), count = v.getUint32(headerBytes - 4, true);
+    const table = headerBytes + ((infoLen + 3) & ~3);
+    for (let i = 0; i < count; i++) v.setUint32(table + 28 * i + 24, v.getUint32(table + 28 * i + 24, true) - len, true);
+    v.setUint32(16, crc32(out.subarray(20)), true);
+    return out;
+  }
+
+  it('still reads format versions 2 (no residualWeight: 0, the paper\'s mask) and 1 (no tied field either)', () => {
+    const model = untrained('structured');
+    model.header = { ...model.header, residualWeight: 2.5 };
+    const v3 = encodeModel(model);
+    expect(decodeModel(v3).header.residualWeight).toBe(2.5);
+    // Version 2: the same without the f64 at byte 96; version 1 also without the u32 at byte 60.
+    const v2 = older(v3, 2, 96, 8, 104);
+    const back2 = decodeModel(v2);
+    expect(back2.header.residualWeight).toBe(0);
+    expect(back2.header.maskPower).toBe(model.header.maskPower);
+    const v1 = older(v2, 1, 60, 4, 100);
+    const back1 = decodeModel(v1);
+    expect(back1.header.tied).toBe(false);
+    expect(back1.header.residualWeight).toBe(0);
+    expect(back1.arrays.Hso.data).toEqual(decodeModel(v3).arrays.Hso.data);
   });
 });

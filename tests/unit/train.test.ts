@@ -37,10 +37,12 @@ function frames(m: number, cols: number, rng: Random): Mat {
 describe('gradients of the unrolled network', () => {
   for (const structure of ['dense', 'structured'] as const) {
     for (const variant of ['rnmf', 'rpca'] as const) {
-      for (const [regime, maskWeight] of [['supervised', 0], ['supervised', 1.5], ['unsupervised', 0]] as [Regime, number][]) {
-        it(`${structure} ${variant}, ${regime} loss${maskWeight ? ' with the masked-output term and bin weights' : ''}: analytic = finite differences`, () => {
+      for (const [regime, maskWeight, residualWeight] of [['supervised', 0, 0], ['supervised', 1.5, 0], ['supervised', 1.5, 1.5], ['unsupervised', 0, 0]] as [Regime, number, number][]) {
+        const what = maskWeight ? ` with the masked-output term${residualWeight ? ', the residual voice estimate' : ''} and bin weights` : '';
+        it(`${structure} ${variant}, ${regime} loss${what}: analytic = finite differences`, () => {
           const rng = new Random(7);
           const model = smallModel(variant, structure, rng);
+          model.header.residualWeight = residualWeight;
           const { m, q } = model.header;
           const cols = 5;
           const x = frames(m, cols, rng), voice = frames(m, cols, rng), accomp = frames(m, cols, rng);

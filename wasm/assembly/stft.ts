@@ -143,18 +143,24 @@ function magnitudes(desc: usize, g: f32): void {
 }
 
 /**
- * The voice mask oᵖ / (oᵖ + lᵖ) from the network's voice (o) and accompaniment (l) magnitudes, 0
- * where both are 0: src/core/signal/masks.ts softMask, in f64 as there (the same bits for p = 1
- * and 2; for other p, Mathf.pow of the f32 magnitudes, to f32 rounding), two bins at a time.
+ * The voice mask vᵖ / (vᵖ + lᵖ) from the network's voice (o) and accompaniment (l) magnitudes, 0
+ * where both are 0, with v = |o|, or max(|o|, x − β·|l|) for a residual weight β > 0 (x the mixture's
+ * magnitudes): src/core/signal/masks.ts softMask, in f64 as there (the same bits for p = 1 and 2; for
+ * other p, Mathf.pow of the f32 magnitudes, to f32 rounding), two bins at a time.
  */
 export function softMask(desc: usize): void {
   const m = word(desc, D.M);
-  const voice = slot(desc, D.VOICE), accomp = slot(desc, D.ACCOMP), mask = slot(desc, D.MASK);
-  const p = load<f64>(slot(desc, D.F64), D.F_MASK_POWER << 3);
+  const voice = slot(desc, D.VOICE), accomp = slot(desc, D.ACCOMP), mask = slot(desc, D.MASK), mag = slot(desc, D.MAG);
+  const f = slot(desc, D.F64);
+  const p = load<f64>(f, D.F_MASK_POWER << 3), beta = load<f64>(f, D.F_RESIDUAL << 3);
+  const residual = beta > 0, b = f64x2.splat(beta);
   for (let k = 0; k < m; k += 2) {
     const o = <usize>k << 2;
-    const vp = power(f64x2.abs(f64x2.promote_low_f32x4(v128.load64_zero(voice + o))), p);
-    const lp = power(f64x2.abs(f64x2.promote_low_f32x4(v128.load64_zero(accomp + o))), p);
+    const l = f64x2.abs(f64x2.promote_low_f32x4(v128.load64_zero(accomp + o)));
+    let v = f64x2.abs(f64x2.promote_low_f32x4(v128.load64_zero(voice + o)));
+    if (residual) v = f64x2.max(v, f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(mag + o)), f64x2.mul(b, l)));
+    const vp = power(v, p);
+    const lp = power(l, p);
     const den = f64x2.add(vp, lp);
     const r = v128.and(f64x2.div(vp, den), f64x2.gt(den, f64x2.splat(0)));
     v128.store64_lane(mask + o, f32x4.demote_f64x2_zero(r), 0);

@@ -39,8 +39,14 @@ export interface ModelHeader {
   lambdaStar: number;
   /** Time constant (s) of the input level tracker that normalises magnitudes. */
   levelTau: number;
-  /** Soft-mask exponent p: voice mask = oᵖ / (oᵖ + (Us)ᵖ). */
+  /** Soft-mask exponent p: voice mask = vᵖ / (vᵖ + (Us)ᵖ), v the voice estimate below. */
   maskPower: number;
+  /**
+   * β of the mask's voice estimate v = max(o, x − β·Us): where the network's sparse part o is
+   * silent, what its low-rank part leaves unexplained of the mixture x, over-subtracted β times (as
+   * spectral subtraction does). 0: v = o, the paper's mask (masks.ts).
+   */
+  residualWeight: number;
 }
 
 export class ModelError extends Error {
@@ -90,6 +96,7 @@ export const HEADER_RANGES = {
   lambdaStar: { min: 0, max: 1000, integer: false, what: 'the ‖s‖² weight' },
   levelTau: { min: 0, max: 3600, integer: false, what: 'the level tracker\'s time constant, seconds' },
   maskPower: { min: 0.1, max: 4, integer: false, what: 'the soft mask\'s exponent' },
+  residualWeight: { min: 0, max: 100, integer: false, what: 'the weight β of the mask\'s residual voice estimate max(o, x − β·Us), 0 for none' },
 } as const satisfies Partial<Record<keyof ModelHeader, { min: number; max: number; integer: boolean; what: string }>>;
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The model: hyper-parameters, the encoder's learned arrays and the dictionary, and its file format.
  *
- * File format (little-endian), version 2 (version 1, the same without `tied`, is still read):
+ * File format (little-endian), version 3 (versions 1, without `tied`, and 2, without
+ * `residualWeight` (read as 0), are still read):
  *
  *   offset  size  field
  *   0       8     magic "NNRNMF\0\0"
@@ -10,10 +11,10 @@
  *   16      4     u32 CRC-32 of bytes [20, total)
  *   20      4×11  u32 sampleRate, fftSize, hop, m, q, layers (T), variant, structure,
  *                     inputRank, layerRank, tied
- *   64      8×4   f64 lambda, lambdaStar, levelTau, maskPower
- *   96      4     u32 info length (bytes of UTF-8 JSON)
- *   100     4     u32 array count
- *   104     …     info JSON, zero-padded to a multiple of 4
+ *   64      8×5   f64 lambda, lambdaStar, levelTau, maskPower, residualWeight
+ *   104     4     u32 info length (bytes of UTF-8 JSON)
+ *   108     4     u32 array count
+ *   112     …     info JSON, zero-padded to a multiple of 4
  *   …       28×n  array table: name (16 bytes ASCII, zero-padded), u32 rows, u32 cols, u32 byte offset
  *   …       …     float32 data of each array (column-major), at its offset
  *
@@ -33,9 +34,9 @@ export { expectedShapes, HEADER_RANGES, MAX_MODEL_FLOATS, ModelError, validateHe
 export type { ModelHeader, Structure, Variant } from './header.ts';
 
 export const MAGIC = 'NNRNMF\0\0';
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** Bytes before the info JSON, by format version. */
-const FIXED_HEADER: Record<number, number> = { 1: 100, 2: 104 };
+const FIXED_HEADER: Record<number, number> = { 1: 100, 2: 104, 3: 112 };
 const TABLE_ENTRY = 28;
 /** Float arrays are copied in bulk on little-endian machines (all current ones), else value by value. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -78,6 +79,28 @@ export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * The residual weight of the "whole voice" setting (the page's Whole voice switch, on by default
+ * for the microphone; `--residual-weight` of the CLIs): where the network's o is silent, what its
+ * U s leaves of the mixture, over-subtracted 3 times, goes to the voice (masks.ts softMask). A voice
+ * alone then stays on the voice output, its upper harmonics and sibilants included, at some cost to
+ * separating mixtures (README, Quality beyond the paper).
+ */
+export const WHOLE_VOICE_RESIDUAL = 3;
+
+/** The model with the mask's residual weight β set to `weight` (checked against its range). */
+export function withResidualWeight(model: Model, weight: number): Model {
+  const header = { ...model.header, residualWeight: weight };
+  validateHeader(header);
+  return { ...model, header };
+}
+
+/** A model file rewritten with the mask's residual weight β = `weight` (for the page's export). */
+export function modelFileWithResidualWeight(bytes: ArrayBuffer | Uint8Array, weight: number): ArrayBuffer {
+  const out = encodeModel(withResidualWeight(decodeModel(bytes), weight));
+  return out.buffer.byteLength === out.length ? (out.buffer as ArrayBuffer) : out.slice().buffer;
 }
 
 /** Checks that a model holds exactly the arrays its header needs, of the right shapes, all finite. */
@@ -152,9 +175,9 @@ export function encodeModel(model: Model): Uint8Array {
   v.setUint32(12, total, true);
   const ints = [h.sampleRate, h.fftSize, h.hop, h.m, h.q, h.layers, VARIANTS.indexOf(h.variant), STRUCTURES.indexOf(h.structure), h.inputRank, h.layerRank, h.tied ? 1 : 0];
   ints.forEach((x, i) => v.setUint32(20 + 4 * i, x, true));
-  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower].forEach((x, i) => v.setFloat64(64 + 8 * i, x, true));
-  v.setUint32(96, info.length, true);
-  v.setUint32(100, names.length, true);
+  [h.lambda, h.lambdaStar, h.levelTau, h.maskPower, h.residualWeight].forEach((x, i) => v.setFloat64(64 + 8 * i, x, true));
+  v.setUint32(headerBytes - 8, info.length, true);
+  v.setUint32(headerBytes - 4, names.length, true);
   bytes.set(info, headerBytes);
   names.forEach((name, i) => {
     const at = headerBytes + infoPadded + TABLE_ENTRY * i;
@@ -209,7 +232,7 @@ export function decodeModel(input: ArrayBuffer | Uint8Array): Model {
   const header: ModelHeader = {
     sampleRate: u(0), fftSize: u(1), hop: u(2), m: u(3), q: u(4), layers: u(5), variant, structure, inputRank: u(8), layerRank: u(9),
     tied: version >= 2 && u(10) === 1,
-    lambda: f(0), lambdaStar: f(1), levelTau: f(2), maskPower: f(3),
+    lambda: f(0), lambdaStar: f(1), levelTau: f(2), maskPower: f(3), residualWeight: version >= 3 ? f(4) : 0,
   };
   if (version >= 2 && u(10) > 1) fail(`model header is inconsistent: tied = ${u(10)} is out of range: must be 0 or 1`);
   validateHeader(header);

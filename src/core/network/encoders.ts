@@ -100,7 +100,7 @@ function prox(b: number, t: number, nonneg: boolean): number {
 export function algorithm1Model(
   u: Mat,
   opts: { lambda: number; lambdaStar: number; layers: number; variant: Variant; structure: Structure;
-    sampleRate: number; fftSize: number; hop: number; levelTau: number; maskPower: number; alpha?: number;
+    sampleRate: number; fftSize: number; hop: number; levelTau: number; maskPower: number; residualWeight?: number; alpha?: number;
     inputRank?: number; layerRank?: number; seed?: number },
 ): Model {
   const m = u.rows, q = u.cols, n = m + q, T = opts.layers;
@@ -108,7 +108,7 @@ export function algorithm1Model(
   const header: ModelHeader = {
     sampleRate: opts.sampleRate, fftSize: opts.fftSize, hop: opts.hop, m, q, layers: T,
     variant: opts.variant, structure: opts.structure, lambda: opts.lambda, lambdaStar: opts.lambdaStar,
-    levelTau: opts.levelTau, maskPower: opts.maskPower,
+    levelTau: opts.levelTau, maskPower: opts.maskPower, residualWeight: opts.residualWeight ?? 0,
     inputRank: opts.structure === 'structured' ? opts.inputRank ?? 0 : 0,
     layerRank: opts.structure === 'structured' ? opts.layerRank ?? 0 : 0,
     tied: false,

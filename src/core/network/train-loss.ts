@@ -35,7 +35,8 @@ export interface LossScratch {
  *
  * Supervised regimes: ‖o − v‖² + ‖Us − a‖² on the magnitudes, plus, with maskWeight > 0, the loss
  * on what a person hears, the masked mixture of both sources (the "joint mask" of Huang et al.
- * 2015): ‖M x − v‖² + ‖(1 − M) x − a‖² with M = |o|ᵖ / (|o|ᵖ + |Us|ᵖ), the separator's mask.
+ * 2015): ‖M x − v‖² + ‖(1 − M) x − a‖² with M the separator's mask (masks.ts): vᵖ / (vᵖ + |Us|ᵖ),
+ * v = |o|, or with residualWeight β > 0, max(|o|, x − β|Us|).
  * binWeights (m) weight each frequency's terms: squared errors favour the loud low bins, where the
  * voice's upper harmonics and sibilants cost almost nothing to drop.
  */
@@ -69,7 +70,7 @@ export function batchLoss(
     }
   } else {
     const V = voice!.data, A = accomp!.data;
-    const p = model.header.maskPower;
+    const p = model.header.maskPower, beta = model.header.residualWeight;
     for (let j = 0; j < cols; j++) {
       for (let i = 0; i < m; i++) {
         const o = Z[j * n + q + i], l = US[j * m + i], v = V[j * m + i], acc = A[j * m + i];
@@ -80,17 +81,23 @@ export function batchLoss(
         let go = 2 * w * eo, gL = 2 * w * el;
         if (maskWeight > 0) {
           const xi = X[j * m + i];
-          const ao = Math.abs(o), al = Math.abs(l);
-          const op = ao ** p, lp = al ** p;
-          const den = op + lp + MASK_EPS;
-          const mask = op / den;
+          const al = Math.abs(l);
+          // The mask's voice estimate (masks.ts): |o|, or the residual x − β|l| where that is larger.
+          const residual = beta > 0 ? xi - beta * al : -Infinity;
+          const fromResidual = residual > Math.abs(o);
+          const av = fromResidual ? residual : Math.abs(o);
+          const vp = av ** p, lp = al ** p;
+          const den = vp + lp + MASK_EPS;
+          const mask = vp / den;
           const ev = mask * xi - v, ea = (1 - mask) * xi - acc;
           loss += w * maskWeight * (ev * ev + ea * ea);
-          // dL/dM, then dM/d|o| = p|o|ᵖ⁻¹|l|ᵖ/den², dM/d|l| = −p|l|ᵖ⁻¹|o|ᵖ/den².
+          // dL/dM, then dM/dv = p vᵖ⁻¹|l|ᵖ/den², dM/d|l| = −p|l|ᵖ⁻¹vᵖ/den² (+ dM/dv · −β through the residual).
           const gm = w * maskWeight * 2 * xi * (ev - ea);
           const den2 = den * den;
-          if (ao > 0) go += gm * ((p * (op / ao) * lp) / den2) * Math.sign(o);
-          if (al > 0) gL -= gm * ((p * (lp / al) * op) / den2) * Math.sign(l);
+          const gv = av > 0 ? gm * ((p * (vp / av) * lp) / den2) : 0;
+          if (fromResidual) { if (al > 0) gL -= gv * beta * Math.sign(l); }
+          else if (av > 0) go += gv * Math.sign(o);
+          if (al > 0) gL -= gm * ((p * (lp / al) * vp) / den2) * Math.sign(l);
         }
         gz[j * n + q + i] = go * inv;
         gl.data[j * m + i] = gL * inv;

@@ -5,8 +5,8 @@
  *   frames ─analyze()─► mag ─(the network)─► voice, accomp ─softMask()─► mask ─synthesize()─► out
  *
  * analyze(): window, one FFT for both channels, the input level tracker, the normalised mid
- * magnitudes (what the network sees); softMask(): the mask oᵖ / (oᵖ + lᵖ) from the network's voice
- * and accompaniment estimates; synthesize(): that mask on every channel's spectrum (the stereo image
+ * magnitudes (what the network sees); softMask(): the mask (masks.ts) from the network's voice
+ * and accompaniment estimates and the mixture's magnitudes; synthesize(): that mask on every channel's spectrum (the stereo image
  * survives), the inverse FFT and the overlap-add. Used by the streaming separator (separator.ts, one
  * frame per hop) and the batch separation (batch.ts, a block of frames at a time).
  *
@@ -40,6 +40,8 @@ export interface FramePath {
   readonly out: readonly Float32Array[];
   analyze(): void;
   softMask(): void;
+  /** Sets the mask's residual weight β (model header `residualWeight`; masks.ts) from the next frame on. */
+  setResidualWeight(weight: number): void;
   synthesize(): void;
   /** Back to silence: frames, level tracker, overlap-add. */
   reset(): void;
@@ -77,6 +79,7 @@ export class PlainFramePath implements FramePath {
   private readonly level: LevelTracker;
   private readonly spectrumScale: number;
   private readonly maskPower: number;
+  private residualWeight: number;
   private readonly windowed: Float64Array[];
   private readonly re: Float32Array[];
   private readonly im: Float32Array[];
@@ -90,6 +93,7 @@ export class PlainFramePath implements FramePath {
     this.level = new LevelTracker(settings.levelTau, settings.sampleRate / kernel.hop);
     this.spectrumScale = 1 / Math.sqrt(windowPower(kernel.analysis));
     this.maskPower = settings.maskPower;
+    this.residualWeight = settings.residualWeight;
     this.frames = per(() => new Float32Array(N));
     this.mag = new Float32Array(m);
     this.voice = new Float32Array(m);
@@ -135,7 +139,11 @@ export class PlainFramePath implements FramePath {
   }
 
   softMask(): void {
-    softMask(this.voice, this.accomp, this.maskPower, this.mask);
+    softMask(this.voice, this.accomp, this.maskPower, this.mask, this.mask.length, this.mag, this.residualWeight);
+  }
+
+  setResidualWeight(weight: number): void {
+    this.residualWeight = weight;
   }
 
   synthesize(): void {

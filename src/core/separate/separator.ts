@@ -33,7 +33,7 @@
  * They agree to f32 rounding (tests/unit/fastpath.test.ts holds them to 1e-5); each is independent
  * of the block sizes, bit for bit, and both have the same latency.
  */
-import type { Model } from '../model/model.ts';
+import { HEADER_RANGES, type Model } from '../model/model.ts';
 import { createEncoder, type Encoder } from '../network/encoders.ts';
 import { loadWasmEncoder } from '../network/encoder-wasm.ts';
 import { loadResampleKernel } from '../signal/resample.ts';
@@ -90,6 +90,7 @@ export class Separator {
   private readonly samples: SamplePath;
   /** The frame path's frames, filled hop by hop. */
   private readonly frames: FrameBuffer[];
+  private residual: number;
 
   constructor(model: Model, inputRate: number, channels: number, opts: SeparatorOptions = {}) {
     if (channels !== 1 && channels !== 2) throw new Error(`the separator takes mono or stereo input, not ${channels} channels`);
@@ -118,6 +119,7 @@ export class Separator {
     this.encoder = p.encoder;
     this.samples = p.samples;
     this.frames = p.path.frames.map((storage) => new FrameBuffer(h.fftSize, h.hop, storage));
+    this.residual = h.residualWeight;
     this.reset();
   }
 
@@ -134,6 +136,23 @@ export class Separator {
   /** The voice mask of the last frame (read-only). */
   get lastMask(): Float32Array {
     return this.path.mask;
+  }
+
+  /**
+   * The mask's residual weight β (masks.ts softMask; the page's Whole voice switch) from the next
+   * frame on, or null for the model's own (its header's). Changes nothing else: no reset, no click.
+   */
+  setResidualWeight(weight: number | null): void {
+    const w = weight ?? this.model.header.residualWeight;
+    const r = HEADER_RANGES.residualWeight;
+    if (!(w >= r.min && w <= r.max)) throw new RangeError(`residual weight ${w}: must be from ${r.min} to ${r.max}`);
+    this.path.setResidualWeight(w);
+    this.residual = w;
+  }
+
+  /** The mask's residual weight now in use. */
+  get residualWeight(): number {
+    return this.residual;
   }
 
   /** Back to silence: as if freshly constructed. */

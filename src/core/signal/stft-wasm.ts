@@ -36,7 +36,7 @@ export function loadWasmStft(): Promise<boolean> {
 }
 
 /** What the frame kernel takes from the model: the level tracker's τ, the frame rate, the mask's power. */
-export type StftSettings = Pick<ModelHeader, 'sampleRate' | 'levelTau' | 'maskPower'>;
+export type StftSettings = Pick<ModelHeader, 'sampleRate' | 'levelTau' | 'maskPower' | 'residualWeight'>;
 
 /** The WebAssembly frame path (a FramePath: src/core/separate/frame-path.ts) and the sample path's kernels. */
 export class WasmStft {
@@ -111,6 +111,7 @@ export class WasmStft {
       this.f64[D.F_SCALE] = spectrumScale;
       this.f64[D.F_GATE] = SILENCE_GATE;
       this.f64[D.F_MASK_POWER] = settings.maskPower;
+      this.f64[D.F_RESIDUAL] = settings.residualWeight;
     });
   }
 
@@ -143,9 +144,14 @@ export class WasmStft {
     return this.f64[D.F_GAIN];
   }
 
-  /** mask = voiceᵖ / (voiceᵖ + accompᵖ), 0 where both are 0 (masks.ts softMask, computed as there). */
+  /** The voice mask from voice, accomp and mag (masks.ts softMask, computed as there). */
   softMask(): void {
     this.k.softMask(this.desc);
+  }
+
+  /** The mask's residual weight β from the next softMask() on. */
+  setResidualWeight(weight: number): void {
+    this.f64[D.F_RESIDUAL] = weight;
   }
 
   /** Masks, inverse-transforms and overlap-adds; `out` then holds hop finished samples per channel. */

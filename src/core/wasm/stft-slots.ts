@@ -37,7 +37,7 @@ export const ACCOMP = 26; // the network's accompaniment magnitudes U s (mp)
 export const COUNT = 27;
 
 // The f64 block: the input level tracker's state (src/core/signal/level.ts, the same arithmetic)
-// and the mask's power.
+// and the mask's power and residual weight.
 export const F_POWER = 0; // Σ (w·mid)² of the last frame
 export const F_BETA = 1; // the tracker's forgetting factor β
 export const F_SCALE = 2; // spectrum scale 1/√Σw²
@@ -45,5 +45,6 @@ export const F_SUM = 3; // running sum
 export const F_WEIGHT = 4; // running weight
 export const F_GAIN = 5; // the last gain (incl. the scale)
 export const F_GATE = 6; // silence gate
-export const F_MASK_POWER = 7; // p of the soft mask oᵖ / (oᵖ + lᵖ)
-export const F_COUNT = 8;
+export const F_MASK_POWER = 7; // p of the soft mask vᵖ / (vᵖ + lᵖ)
+export const F_RESIDUAL = 8; // β of its voice estimate v = max(o, x − β·l); 0: v = o
+export const F_COUNT = 9;
