@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeModel, type Model } from '../core/model/model.ts';
+import { decodeModel, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
 import { algorithm1Model, createEncoder } from '../core/network/encoders.ts';
 import { resampleSignal } from '../core/signal/resample.ts';
 import { separateChannels, Separator } from '../core/separate/separator.ts';
@@ -99,7 +99,8 @@ function main(argv: string[]): void {
     44100: song44,
     48000: song44.map((c) => resampleSignal(c, demo.sampleRate, 48000)),
   };
-  const models: [string, Model][] = [['shipped', shipped], ['dense', dense]];
+  // The shipped model with the page's Whole voice switch on (a different mask, the same network).
+  const models: [string, Model][] = [['shipped', shipped], ['dense', dense], ['whole_voice', withResidualWeight(shipped, WHOLE_VOICE_RESIDUAL)]];
 
   // Warm up the JIT on every path once.
   for (const [, m] of models) for (const rate of Object.keys(inputs)) workletPath(m, Number(rate), inputs[Number(rate)].map((c) => c.subarray(0, 16000)));
@@ -124,7 +125,8 @@ function main(argv: string[]): void {
     }
     result[`worklet_${rate}`] = row;
     log(`  ${String(rate).padStart(5)} Hz input: shipped ${fmt(row.shipped_rtf)}× real time (${fmt(row.shipped_ms_per_frame, 3)} ms/frame); ` +
-      `dense ${fmt(row.dense_rtf)}× (${fmt(row.dense_ms_per_frame, 3)} ms/frame); speed-up ${(row.shipped_rtf.median / row.dense_rtf.median).toFixed(1)}×`);
+      `dense ${fmt(row.dense_rtf)}× (${fmt(row.dense_ms_per_frame, 3)} ms/frame); speed-up ${(row.shipped_rtf.median / row.dense_rtf.median).toFixed(1)}×; ` +
+      `with Whole voice ${fmt(row.whole_voice_rtf)}×`);
   }
 
   log('');
@@ -137,7 +139,7 @@ function main(argv: string[]): void {
     sep.process(song44, song44.map(() => new Float32Array(n)), song44.map(() => new Float32Array(n)), n);
     frame.set(sep.networkInput);
   }
-  for (const [name, m] of models) {
+  for (const [name, m] of models.filter(([name]) => name !== 'whole_voice')) {
     const enc = createEncoder(m);
     const o = new Float32Array(m.header.m), l = new Float32Array(m.header.m);
     const times: number[] = [];
@@ -163,6 +165,7 @@ function main(argv: string[]): void {
   const w44 = result.worklet_44100 as Record<string, Stat>;
   result.worklet_rtf = w44.shipped_rtf.median;
   result.dense_rtf = w44.dense_rtf.median;
+  result.whole_voice_rtf = w44.whole_voice_rtf.median;
   if (a.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
