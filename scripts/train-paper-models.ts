@@ -22,6 +22,7 @@ const RPCA_DICT = '--variant rpca --dictionary models/paper/rpca-untrained.nnrnm
 /** The product's model trains on the train and extra singers, then is rewritten structured. */
 const PRODUCT = '--structure dense --regime supervised --dict-update --steps 4000 --lr 3e-4 --split train,extra --frames 160000 --validate-every 250 --compress 64,32';
 const REMIX = '--remix 300 --voice-alone 60 --accomp-alone 30 --voice-only ../shared/data/voice_only';
+const LEAK = `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --lr 1e-4 --split train,extra --frames 160000 --mask-weight 1 ${REMIX} --gradient-leak 0.1`;
 
 interface Job {
   out: string;
@@ -47,9 +48,17 @@ export const JOBS: Job[] = [
   { out: 'models/quality/4-untied-finetune.nnrnmf', args: `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --dict-update --steps 3000 --lr 1e-4 --split train,extra --frames 160000 --validate-every 250 --mask-weight 1 --init models/quality/3-masked-output-loss.nnrnmf ${REMIX}`, after: ['models/quality/3-masked-output-loss.nnrnmf'] },
   { out: 'models/quality/5-finetune-bin-weighted.nnrnmf', args: `--structure structured --input-rank 64 --layer-rank 32 --regime supervised --dict-update --steps 3000 --lr 1e-4 --split train,extra --frames 160000 --validate-every 250 --mask-weight 1 --init models/quality/3-masked-output-loss.nnrnmf ${REMIX} --bin-weighting 0.5`, after: ['models/quality/3-masked-output-loss.nnrnmf'] },
   {
-    out: 'public/models/default.nnrnmf',
+    out: 'models/quality/6-average-of-fine-tunes.nnrnmf',
     args: '--average models/quality/4-untied-finetune.nnrnmf,models/quality/5-finetune-bin-weighted.nnrnmf --name "NN RNMF (MIR-1K train + extra, remixes, masked-output loss; structured, untied, two fine-tunes averaged)"',
     after: ['models/quality/4-untied-finetune.nnrnmf', 'models/quality/5-finetune-bin-weighted.nnrnmf'],
+  },
+  { out: 'models/quality/7-gradient-leak.nnrnmf', args: `${LEAK} --steps 1500 --validate-every 100 --init models/quality/6-average-of-fine-tunes.nnrnmf`, after: ['models/quality/6-average-of-fine-tunes.nnrnmf'] },
+  { out: 'models/quality/8-leak-finetune.nnrnmf', args: `${LEAK} --steps 3000 --validate-every 250 --init models/quality/7-gradient-leak.nnrnmf --dict-update`, after: ['models/quality/7-gradient-leak.nnrnmf'] },
+  { out: 'models/quality/9-leak-finetune-fixed-dictionary.nnrnmf', args: `${LEAK} --steps 3000 --validate-every 250 --init models/quality/7-gradient-leak.nnrnmf`, after: ['models/quality/7-gradient-leak.nnrnmf'] },
+  {
+    out: 'public/models/default.nnrnmf',
+    args: '--average models/quality/8-leak-finetune.nnrnmf,models/quality/9-leak-finetune-fixed-dictionary.nnrnmf --name "NN RNMF (MIR-1K train + extra, remixes, masked-output loss; structured, untied; upper bins revived with a gradient leak; two fine-tunes averaged)"',
+    after: ['models/quality/8-leak-finetune.nnrnmf', 'models/quality/9-leak-finetune-fixed-dictionary.nnrnmf'],
   },
 ];
 

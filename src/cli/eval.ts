@@ -51,6 +51,10 @@ const LEVER_LABELS: Record<string, string> = {
   '3-masked-output-loss.nnrnmf': '+ the loss on the masked outputs',
   '4-untied-finetune.nnrnmf': '+ a fine-tune of the structured rewrite, layers untied',
   '5-finetune-bin-weighted.nnrnmf': '(the same fine-tune, loss weighted per frequency)',
+  '6-average-of-fine-tunes.nnrnmf': '+ the mean of the two fine-tunes (the model shipped before this one)',
+  '7-gradient-leak.nnrnmf': '+ a fine-tune with a gradient leak: the dead upper bins come back',
+  '8-leak-finetune.nnrnmf': '+ 3000 more steps, dictionary update',
+  '9-leak-finetune-fixed-dictionary.nnrnmf': '(the same 3000 steps, dictionary fixed)',
 };
 
 const HELP = `npm run eval -- --data DIR [--split dev] [options]

@@ -65,6 +65,8 @@ Training
   --residual-weight B   the mask's voice estimate becomes max(o, x − B·Us): where o is silent, what the
                         accompaniment estimate leaves of the mixture, over-subtracted B times
                         (default: the --init model's, else 0, the paper's mask o alone)
+  --gradient-leak L     pass L × the gradient through thresholds that are not passed (default 0), so
+                        that a code that is zero on every frame can come back
   --average A,B,…        write the mean of these models' parameters (same shapes; models fine-tuned from
                         one start) instead of training
   --compress R,S        after training a dense network, rewrite it in structured form with input and
@@ -155,7 +157,7 @@ function main(argv: string[]): void {
       'dict-frames': { type: 'string' }, 'from-dense': { type: 'string' }, 'dict-iterations': { type: 'string' }, regime: { type: 'string' },
       'dict-update': { type: 'boolean' }, tied: { type: 'boolean' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       remix: { type: 'string' }, 'voice-alone': { type: 'string' }, 'accomp-alone': { type: 'string' }, 'remix-gain': { type: 'string' },
-      'voice-only': { type: 'string' }, average: { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, 'residual-weight': { type: 'string' }, compress: { type: 'string' },
+      'voice-only': { type: 'string' }, average: { type: 'string' }, 'bin-weighting': { type: 'string' }, 'mask-weight': { type: 'string' }, 'residual-weight': { type: 'string' }, 'gradient-leak': { type: 'string' }, compress: { type: 'string' },
       seed: { type: 'string' }, schedule: { type: 'string' }, 'validate-every': { type: 'string' }, patience: { type: 'string' }, name: { type: 'string' },
     },
   });
@@ -214,6 +216,7 @@ function main(argv: string[]): void {
   const patience = int(a.patience, 0, '--patience', 0), maskWeight = positive(a['mask-weight'], 0, '--mask-weight', true);
   const binWeighting = positive(a['bin-weighting'], 0, '--bin-weighting', true);
   const residualWeight = a['residual-weight'] === undefined ? undefined : positive(a['residual-weight'], 0, '--residual-weight', true, range('residualWeight'));
+  const gradientLeak = positive(a['gradient-leak'], 0, '--gradient-leak', true, 1);
   const levelTau = positive(a['level-tau'], 4, '--level-tau', false, range('levelTau'));
   const schedule = oneOf(a.schedule, 'constant', ['constant', 'cosine'] as const, '--schedule');
   const remixPlan = {
@@ -312,7 +315,7 @@ function main(argv: string[]): void {
     if (!train.x.data.some((v) => v > 0)) throw new DataError(`${dataDir}: the training frames are silent (every magnitude is zero): there is nothing to learn from`);
     log(`${regime} training${a['dict-update'] ? ' with dictionary update' : ''}: ${train.x.cols} frames, ${val.x.cols} validation frames`);
     const history = trainNetwork(model, train, val, {
-      regime, dictUpdate: !!a['dict-update'], maskWeight, binWeights: binWeighting > 0 ? binWeightsOf(train.x, binWeighting) : undefined, tied: !!a.tied, steps, batch,
+      regime, dictUpdate: !!a['dict-update'], maskWeight, binWeights: binWeighting > 0 ? binWeightsOf(train.x, binWeighting) : undefined, tied: !!a.tied, steps, batch, gradientLeak,
       learningRate, seed, schedule, validateEvery, patience,
       onProgress: (p) => log(`step ${String(p.step).padStart(5)}/${p.steps}  train ${p.step === 0 ? '–' : p.trainLoss.toFixed(4)}  validation ${p.valLoss.toFixed(4)}  (best ${p.bestValLoss.toFixed(4)} at step ${p.bestStep})`),
     });

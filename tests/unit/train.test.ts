@@ -88,3 +88,30 @@ describe('gradients of the unrolled network', () => {
     }
   }
 });
+
+describe('the gradient leak (a training aid)', () => {
+  it('a voice code that is zero on every frame gets no gradient without it, and one with it', () => {
+    const rng = new Random(3);
+    const model = smallModel('rnmf', 'structured', rng);
+    const { m, q } = model.header;
+    const cols = 5;
+    // Bin 2's threshold far above anything its input can reach: o₂ = 0 on every frame, every layer.
+    const T = model.header.layers;
+    for (let l = 0; l < T; l++) model.arrays.t.data[l * (m + q) + q + 2] = 1e6;
+    const x = frames(m, cols, rng), voice = frames(m, cols, rng), accomp = frames(m, cols, rng);
+    const scr = { us: mat(m, cols), gz: mat(m + q, cols), gl: mat(m, cols), s: mat(q, cols) };
+    const gradOfWo2 = (leak: number) => {
+      const net = createTrainable(model, cols);
+      net.gradientLeak = leak;
+      for (const g of Object.values(net.grads)) g.fill(0);
+      const z = net.forward(x, cols);
+      for (let j = 0; j < cols; j++) expect(z.data[j * (m + q) + q + 2]).toBe(0);
+      batchLoss('supervised', model, z, x, voice, accomp, cols, scr);
+      net.backward(scr.gz);
+      return net.grads.wo[2];
+    };
+    expect(gradOfWo2(0)).toBe(0);
+    // The loss wants o₂ up (its target is positive): the leaked gradient says so.
+    expect(gradOfWo2(0.1)).toBeLessThan(0);
+  });
+});

@@ -41,6 +41,8 @@ export interface TrainOptions {
   maskWeight?: number;
   /** Weight of each frequency bin's terms in the supervised losses (m values; default all 1). */
   binWeights?: Float32Array;
+  /** Trainable.gradientLeak (default 0: the exact gradient). */
+  gradientLeak?: number;
   /** constant, or cosine decay from learningRate to 0 over the steps. */
   schedule?: 'constant' | 'cosine';
   seed: number;
@@ -165,6 +167,7 @@ export function trainNetwork(model: Model, train: FrameSet, val: FrameSet, opts:
   // Untied training of a tied model: its layers may now differ, and its file stores each of them.
   if (!opts.tied && model.header.tied) model.header = { ...model.header, tied: false };
   const net = createTrainable(model, opts.batch);
+  net.gradientLeak = opts.gradientLeak ?? 0;
   const adam = Object.fromEntries(Object.entries(net.params).map(([k, p]) => [k, new Adam(p.length, opts.learningRate)]));
   const rpca = model.header.variant === 'rpca';
   const adamU = new Adam(m * q, opts.learningRate);

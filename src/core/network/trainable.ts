@@ -18,6 +18,12 @@ export interface Trainable {
   forward(x: Mat, cols: number): Mat;
   /** Back-propagates dL/dz (n × cols) of the last forward, adding into grads. */
   backward(gz: Mat): void;
+  /**
+   * Training aid (0: the exact gradient): back-propagate this fraction of the gradient through a
+   * threshold that is not passed, as if y = leak·(b − t) there. A code that is zero on every
+   * training frame otherwise gets no gradient at all and can never come back.
+   */
+  gradientLeak: number;
 }
 
 /**
@@ -29,6 +35,7 @@ export abstract class UnrolledTrainable implements Trainable {
   abstract readonly params: Record<string, Float32Array>;
   abstract readonly grads: Record<string, Float32Array>;
   readonly thresholds = ['t'];
+  gradientLeak = 0;
   /** Code length n = q + m: rows [0, q) of b and y are s, [q, n) are o. */
   protected readonly n: number;
   protected readonly T: number;
@@ -86,7 +93,7 @@ export abstract class UnrolledTrainable implements Trainable {
     this.gy[T - 1].data.set(gz.data.subarray(0, len));
     for (let l = T - 1; l >= 0; l--) {
       const { t, gt } = this.layerThresholds(l);
-      proxBackward(this.b[l].data, this.gy[l].data, l === T - 1 ? null : this.carry.data, this.gb.data, t, gt, n, cols, this.nonneg);
+      proxBackward(this.b[l].data, this.gy[l].data, l === T - 1 ? null : this.carry.data, this.gb.data, t, gt, n, cols, this.nonneg, this.gradientLeak);
       this.backwardLayer(l);
       this.carry.data.set(this.gb.data.subarray(0, len));
     }
@@ -109,7 +116,7 @@ function proxForward(b: Float32Array, y: Float32Array, t: Float32Array, n: numbe
  */
 function proxBackward(
   b: Float32Array, gy: Float32Array, carry: Float32Array | null, gb: Float32Array, t: Float32Array, gt: Float32Array,
-  n: number, cols: number, nonneg: boolean,
+  n: number, cols: number, nonneg: boolean, leak: number,
 ): void {
   for (let j = 0; j < cols; j++) {
     const off = j * n;
@@ -119,6 +126,9 @@ function proxBackward(
       if (nonneg ? v > th : v > th || v < -th) {
         g = gy[off + k];
         gt[k] -= nonneg || v > 0 ? g : -g;
+      } else if (leak > 0 && nonneg) {
+        g = leak * gy[off + k];
+        gt[k] -= g;
       }
       gb[off + k] = carry ? carry[off + k] + g : g;
     }
