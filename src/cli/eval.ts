@@ -14,7 +14,7 @@ import { BssEval, globalScores, type ClipScore } from '../eval/bsseval.ts';
 import { clipFrames, type ClipFrames } from '../core/signal/features.ts';
 import { softMask } from '../core/signal/masks.ts';
 import { mat, type Mat } from '../core/linalg/matrix.ts';
-import { HEADER_RANGES, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
+import { HEADER_RANGES, inRange, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
 import { resampleSignal } from '../core/signal/resample.ts';
 import { separateChannels } from '../core/separate/separator.ts';
 import { rnmf } from '../eval/solvers/rnmf.ts';
@@ -227,8 +227,8 @@ function main(argv: string[]): void {
   }
   if (a.json) assertWritableFile(a.json, '--json'); // before the evaluation, not after it
   const residualWeight = a['residual-weight'] === undefined ? undefined : Number(a['residual-weight']);
-  const range = HEADER_RANGES.residualWeight;
-  if (residualWeight !== undefined && !(residualWeight >= range.min && residualWeight <= range.max)) {
+  if (residualWeight !== undefined && !inRange('residualWeight', residualWeight)) {
+    const range = HEADER_RANGES.residualWeight;
     throw new UsageError(`--residual-weight must be a number from ${range.min} to ${range.max}, got "${a['residual-weight']}"`);
   }
   const dataDir = a.data ?? join(sharedData, 'mir1k');

@@ -99,6 +99,12 @@ export const HEADER_RANGES = {
   residualWeight: { min: 0, max: 100, integer: false, what: 'the weight β of the mask\'s residual voice estimate max(o, x − β·Us), 0 for none' },
 } as const satisfies Partial<Record<keyof ModelHeader, { min: number; max: number; integer: boolean; what: string }>>;
 
+/** Whether `v` is a value header field `field` may hold (HEADER_RANGES): the one test of every range. */
+export function inRange(field: keyof typeof HEADER_RANGES, v: unknown): boolean {
+  const r = HEADER_RANGES[field];
+  return typeof v === 'number' && v >= r.min && v <= r.max && (!r.integer || Number.isInteger(v));
+}
+
 /**
  * The most floats a model may hold in memory (64 Mi, 256 MiB; the shipped model holds 0.1 Mi): a
  * header asking for more is refused before anything is allocated.
@@ -121,9 +127,7 @@ export function validateHeader(h: ModelHeader): void {
   if (h.structure !== 'dense' && h.structure !== 'structured') bad(`structure ${String(h.structure)}: must be dense or structured`);
   for (const [field, r] of Object.entries(HEADER_RANGES) as [keyof typeof HEADER_RANGES, (typeof HEADER_RANGES)[keyof typeof HEADER_RANGES]][]) {
     const v = h[field];
-    if (!(typeof v === 'number' && v >= r.min && v <= r.max && (!r.integer || Number.isInteger(v)))) {
-      bad(`${field} = ${v} is out of range: ${r.what}, must be ${r.integer ? 'a whole number ' : ''}from ${r.min} to ${r.max}`);
-    }
+    if (!inRange(field, v)) bad(`${field} = ${v} is out of range: ${r.what}, must be ${r.integer ? 'a whole number ' : ''}from ${r.min} to ${r.max}`);
   }
   if ((h.fftSize & (h.fftSize - 1)) !== 0) bad(`fftSize = ${h.fftSize} is not a power of two (from 16 to 65536)`);
   if (h.hop > h.fftSize / 2) bad(`hop = ${h.hop} for FFT size ${h.fftSize}: the hop must be from 1 to fftSize / 2 = ${h.fftSize / 2}`);

@@ -30,7 +30,7 @@
 import { mat, type Mat } from '../linalg/matrix.ts';
 import { expectedShapes, ModelError, validateHeader, type ModelHeader, type Structure, type Variant } from './header.ts';
 
-export { expectedShapes, HEADER_RANGES, MAX_MODEL_FLOATS, ModelError, validateHeader } from './header.ts';
+export { expectedShapes, HEADER_RANGES, inRange, MAX_MODEL_FLOATS, ModelError, validateHeader } from './header.ts';
 export type { ModelHeader, Structure, Variant } from './header.ts';
 
 export const MAGIC = 'NNRNMF\0\0';

@@ -33,7 +33,7 @@
  * They agree to f32 rounding (tests/unit/fastpath.test.ts holds them to 1e-5); each is independent
  * of the block sizes, bit for bit, and both have the same latency.
  */
-import { HEADER_RANGES, type Model } from '../model/model.ts';
+import { HEADER_RANGES, inRange, type Model } from '../model/model.ts';
 import { createEncoder, type Encoder } from '../network/encoders.ts';
 import { loadWasmEncoder } from '../network/encoder-wasm.ts';
 import { loadResampleKernel } from '../signal/resample.ts';
@@ -145,7 +145,7 @@ export class Separator {
   setResidualWeight(weight: number | null): void {
     const w = weight ?? this.model.header.residualWeight;
     const r = HEADER_RANGES.residualWeight;
-    if (!(w >= r.min && w <= r.max)) throw new RangeError(`residual weight ${w}: must be from ${r.min} to ${r.max}`);
+    if (!inRange('residualWeight', w)) throw new RangeError(`residual weight ${w}: must be from ${r.min} to ${r.max}`);
     this.path.setResidualWeight(w);
     this.residual = w;
   }
