@@ -6,9 +6,8 @@
  * on opening: holding a 1-hour stereo song as floats takes 1.3 GB per copy (the page made three:
  * 4.45 GB), and decoding it whole took the page's thread for 6.7 s. It is a *streamed* song
  * instead: played by a media element from the file (src/audio/player.ts, the browser decoding a
- * few seconds ahead), and exported by workers that read the file in pieces
- * (src/jobs/export/wav-file.worker.ts) or, for a compressed file, decode it when the export
- * starts. Its length comes from the WAV header (read from the first bytes of the file) or, for
+ * few seconds ahead), and exported by workers that read the file in pieces, decoding it there
+ * where it is compressed (src/jobs/export/song-file.worker.ts). Its length comes from the WAV header (read from the first bytes of the file) or, for
  * other formats, from a media element's metadata.
  *
  * A WAV whose data chunk claims more than the file holds is loaded as far as it goes, and the

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../../src/cli/paths.ts';
 import { decodeModel } from '../../src/core/model/model.ts';
 import { loadFastPaths, separateChannels } from '../../src/core/separate/separator.ts';
-import { planSpans, separateSpan, spanStep, warmupSeconds, type Span } from '../../src/core/separate/spans.ts';
+import { planSpans, separateSpan, SpanSeparator, spanStep, warmupSeconds, type Span } from '../../src/core/separate/spans.ts';
 import { decodeWav } from '../../src/io/wav.ts';
 
 const model = decodeModel(readFileSync(resolve(import.meta.dirname, '../../public/models/default.nnrnmf')));
@@ -89,6 +89,31 @@ describe('a song in parts', () => {
     const r = runSpans(song, [{ start: 0, from: 0, to: song[0].length }]);
     expect(worst(r.voice, whole.voice).abs).toBe(0);
     expect(worst(r.accomp, whole.accomp).abs).toBe(0);
+  });
+
+  it('fed in pieces of any size, its end unknown until the input ends (a decoder\'s stream), it is separateChannels() exactly', () => {
+    const voice = song.map((c) => new Float32Array(c.length)), accomp = song.map((c) => new Float32Array(c.length));
+    let next = 0;
+    const run = new SpanSeparator(model, RATE, song.length, { start: 0, from: 0, to: Infinity }, (v, a, offset, n, at) => {
+      expect(at).toBe(next);
+      for (let c = 0; c < song.length; c++) {
+        voice[c].set(v[c].subarray(offset, offset + n), at);
+        accomp[c].set(a[c].subarray(offset, offset + n), at);
+      }
+      next = at + n;
+    });
+    // Pieces as decoders give them: MP3's 1152 frames, FLAC's 4096, Opus's 960, and one past the separator's block.
+    const sizes = [1152, 4096, 960, 40000, 1];
+    for (let at = 0, k = 0; at < song[0].length; k++) {
+      const n = Math.min(sizes[k % sizes.length], song[0].length - at);
+      run.feed(song.map((c) => c.subarray(at, at + n)), n);
+      at += n;
+    }
+    expect(next).toBeLessThan(song[0].length); // the latency's worth is still inside
+    run.finish();
+    expect(next).toBe(song[0].length);
+    expect(worst(voice, whole.voice).abs).toBe(0);
+    expect(worst(accomp, whole.accomp).abs).toBe(0);
   });
 
   it('two parts with the warm-up give the whole separation to f32 rounding', () => {

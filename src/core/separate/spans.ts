@@ -58,36 +58,88 @@ export function planSpans(length: number, sampleRate: number, header: Pick<Model
   return spans;
 }
 
+/** Receives the kept outputs, in order: samples [offset, offset + n) of the arrays, which are song outputs [at, at + n). */
+export type EmitOutputs = (voice: Float32Array[], accomp: Float32Array[], offset: number, n: number, at: number) => void;
+
+/**
+ * The streaming separator fed a span's input in blocks of any size, as they come (from arrays,
+ * from a file read in pieces, from a decoder), its outputs trimmed to song outputs [from, to)
+ * and handed to `emit`. Output sample i of a block is the separation of input sample
+ * at + i − latency, so a span's input runs to `to` + latency: {@link finish} feeds the zeros past
+ * the song's end. `to` may be unknown until the input ends (a decoded stream): Infinity, and
+ * finish() ends the outputs where the input ended.
+ */
+export class SpanSeparator {
+  readonly separator: Separator;
+  /** Song index of the next input sample. */
+  private at: number;
+  private readonly block: number;
+  private readonly voice: Float32Array[];
+  private readonly accomp: Float32Array[];
+  private readonly zeros: Float32Array[];
+  private readonly piece: Float32Array[];
+
+  constructor(model: Model, sampleRate: number, channels: number, private readonly span: Span, private readonly emit: EmitOutputs) {
+    this.separator = new Separator(model, sampleRate, channels);
+    this.at = span.start;
+    this.block = Math.max(4096, Math.min(sampleRate, 16384));
+    const buffers = () => Array.from({ length: channels }, () => new Float32Array(this.block));
+    this.voice = buffers();
+    this.accomp = buffers();
+    this.zeros = buffers();
+    this.piece = Array.from({ length: channels }, () => new Float32Array(0));
+  }
+
+  /** Input samples fed so far past the span's start. */
+  get fed(): number {
+    return this.at - this.span.start;
+  }
+
+  /** The next n samples of each input channel. */
+  feed(input: readonly Float32Array[], n: number, to = this.span.to): void {
+    for (let done = 0; done < n; ) {
+      const k = Math.min(this.block, n - done);
+      for (let c = 0; c < this.piece.length; c++) this.piece[c] = input[c].subarray(done, done + k);
+      this.step(this.piece, k, to);
+      done += k;
+    }
+  }
+
+  /** Feeds zeros until every output up to `to` (the span's end, or where the input ended) is out. */
+  finish(to = Math.min(this.span.to, this.at)): void {
+    const L = this.separator.latency;
+    while (this.at - L < to) this.step(this.zeros, Math.min(this.block, to + L - this.at), to);
+  }
+
+  private step(input: readonly Float32Array[], n: number, to: number): void {
+    const L = this.separator.latency;
+    this.separator.process(input, this.voice, this.accomp, n);
+    const first = Math.max(0, this.span.from - (this.at - L)), last = Math.min(n, to - (this.at - L));
+    if (last > first) this.emit(this.voice, this.accomp, first, last - first, this.at - L + first);
+    this.at += n;
+  }
+}
+
 /**
  * Runs the streaming separator over one span of `channels` (the whole song) and hands the kept
- * outputs to `emit` block by block, in order: voice and accompaniment per channel, samples
- * [offset, offset + n) of the given arrays, which are outputs [at, at + n) of the song. The
- * whole song as one span ({start: 0, from: 0, to: length}) gives separateChannels()'s output
- * exactly. `onProgress(done, total)` counts samples fed.
+ * outputs to `emit` block by block, in order. The whole song as one span ({start: 0, from: 0,
+ * to: length}) gives separateChannels()'s output exactly. `onProgress(done, total)` counts
+ * samples fed.
  */
 export function separateSpan(
-  model: Model, sampleRate: number, channels: readonly Float32Array[], span: Span,
-  emit: (voice: Float32Array[], accomp: Float32Array[], offset: number, n: number, at: number) => void,
+  model: Model, sampleRate: number, channels: readonly Float32Array[], span: Span, emit: EmitOutputs,
   onProgress?: (done: number, total: number) => void,
 ): Separator {
-  const sep = new Separator(model, sampleRate, channels.length);
-  const len = channels[0].length, L = sep.latency;
-  // Fed: the song from `start` up to `to` + latency, zeros past its end.
-  const total = span.to + L - span.start;
-  const block = Math.max(4096, Math.min(sampleRate, 16384));
-  const voice = channels.map(() => new Float32Array(block)), accomp = channels.map(() => new Float32Array(block));
-  const zeros = channels.map(() => new Float32Array(block));
-  const input: Float32Array[] = channels.map(() => new Float32Array(0));
-  for (let fed = 0; fed < total; ) {
-    const at = span.start + fed; // song index of the block's first input sample
-    const n = at < len ? Math.min(block, len - at, total - fed) : Math.min(block, total - fed);
-    for (let c = 0; c < channels.length; c++) input[c] = at < len ? channels[c].subarray(at, at + n) : zeros[c];
-    sep.process(input, voice, accomp, n);
-    // Output sample i of this block is the separation of song sample at + i − latency.
-    const first = Math.max(0, span.from - (at - L)), last = Math.min(n, span.to - (at - L));
-    if (last > first) emit(voice, accomp, first, last - first, at - L + first);
-    fed += n;
-    onProgress?.(fed, total);
+  const run = new SpanSeparator(model, sampleRate, channels.length, span, emit);
+  const len = channels[0].length, L = run.separator.latency;
+  // Fed: the song from `start` up to `to` + latency (zeros past its end).
+  const end = Math.min(len, span.to + L), total = span.to + L - span.start;
+  for (let at = span.start; at < end; at += 16384) {
+    const n = Math.min(16384, end - at);
+    run.feed(channels.map((c) => c.subarray(at, at + n)), n);
+    onProgress?.(run.fed, total);
   }
-  return sep;
+  run.finish(span.to);
+  onProgress?.(total, total);
+  return run.separator;
 }

@@ -13,11 +13,11 @@ import { validatedModel, type ModelHeader } from '../../core/model/model.ts';
 import { planSpans, type Span } from '../../core/separate/spans.ts';
 import type { ComputeMode, GpuInfo } from '../../gpu/detect.ts';
 import type { ExportEngine, ExportMessage, ExportRequest } from './export.worker.ts';
-import type { WavFileRequest } from './wav-file.worker.ts';
+import type { SongFileRequest } from './song-file.worker.ts';
 import { decodeAudioFile, shareable } from '../../io/decode.ts';
 import { floatWavHeader, type WavLayout } from '../../io/wav.ts';
 import ExportWorker from './export.worker.ts?worker';
-import WavFileWorker from './wav-file.worker.ts?worker';
+import SongFileWorker from './song-file.worker.ts?worker';
 
 export type { ExportEngine };
 
@@ -90,21 +90,21 @@ export function exportSong(
   onProgress: (fraction: number) => void,
   compute: ExportEngine = { engine: 'stream' },
 ): ExportJob {
-  // A streamed song (src/io/song-file.ts): a WAV is read from its file by the workers; another
-  // format is decoded now, whole (the browser's decoder is not available in a worker).
-  if (song.stream && !song.stream.wav) return decodeThenExport(song, song.stream.file, modelBytes, onProgress, compute);
-  const wav = song.stream?.wav ?? null;
+  // A streamed song (src/io/song-file.ts) is read from its file by the workers: a WAV in parts,
+  // one worker each; another format by one worker that decodes it as it goes.
+  const file = song.stream?.file ?? null, wav = song.stream?.wav ?? null;
   // Timed as the person waits: from here (workers' start, copies and transfers included) to the files.
   const t0 = performance.now();
-  const length = wav ? wav.frames : song.channels[0].length;
+  const length = wav ? wav.frames : file ? Infinity : song.channels[0].length;
   const nch = wav ? Math.min(2, wav.channels) : song.channels.length;
-  if (wav) compute = { engine: 'stream' }; // the file worker runs the streaming separator only
-  const shared = wav !== null || song.channels.every((c) => !(c.buffer instanceof ArrayBuffer));
+  if (file) compute = { engine: 'stream' }; // the file worker runs the streaming separator only
+  const shared = file !== null || song.channels.every((c) => !(c.buffer instanceof ArrayBuffer));
   const cores = Math.min(MAX_WORKERS, typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1);
-  const spans: Span[] = compute.engine === 'stream' && shared && cores > 1
+  const spans: Span[] = compute.engine === 'stream' && shared && cores > 1 && (wav || !file)
     ? planSpans(length, song.sampleRate, modelHeader(modelBytes), cores)
     : [{ start: 0, from: 0, to: length }];
-  const workers = spans.map(() => (wav ? new WavFileWorker() : new ExportWorker()));
+  const workers = spans.map(() => (file ? new SongFileWorker() : new ExportWorker()));
+  let fellBackTo: ExportJob | null = null;
   const stop = () => workers.forEach((w) => w.terminate());
   // Per part: its chunks, its progress, its end.
   const parts = spans.map(() => ({ voice: [] as Blob[], accomp: [] as Blob[], done: 0, total: 1, finished: false }));
@@ -123,13 +123,19 @@ export function exportSong(
         } else if (m.type === 'chunk') {
           part.voice.push(m.voice);
           part.accomp.push(m.accomp);
+        } else if (m.type === 'unsupported') {
+          // A compressed file the worker cannot decode: decoded whole on the page, as before.
+          stop();
+          fellBackTo = decodeThenExport(song, file!, modelBytes, onProgress, compute);
+          fellBackTo.result.then((r) => resolve({ ...r, fallback: r.fallback ?? `the file was decoded whole on the page (${m.reason})` }), reject);
         } else if (m.type === 'done') {
           worker.terminate();
           part.finished = true;
           ran ||= m.ran;
           fallback ??= m.fallback;
           if (!parts.every((p) => p.finished)) return;
-          const header = floatWavHeader(song.sampleRate, nch, length);
+          const audio = m.audio ?? { sampleRate: song.sampleRate, channels: nch, frames: length };
+          const header = floatWavHeader(audio.sampleRate, audio.channels, audio.frames);
           const voice = new Blob([header, ...parts.flatMap((p) => p.voice)], { type: 'audio/wav' });
           const accomp = new Blob([header, ...parts.flatMap((p) => p.accomp)], { type: 'audio/wav' });
           const seconds = (performance.now() - t0) / 1000;
@@ -139,7 +145,7 @@ export function exportSong(
             voiceName: `${song.name}-voice.wav`,
             accompName: `${song.name}-accompaniment.wav`,
             seconds,
-            speed: length / song.sampleRate / Math.max(seconds, 1e-3),
+            speed: audio.frames / audio.sampleRate / Math.max(seconds, 1e-3),
             ran: spans.length > 1 ? `${ran}, ${spans.length} workers` : ran,
             fallback,
           });
@@ -155,8 +161,8 @@ export function exportSong(
     });
   });
   workers.forEach((worker, k) => {
-    if (wav && song.stream) {
-      const request: WavFileRequest = { type: 'start', model: modelBytes.slice(0), file: song.stream.file, layout: wav, span: spans[k] };
+    if (file) {
+      const request: SongFileRequest = { type: 'start', model: modelBytes.slice(0), file, layout: wav, span: spans[k] };
       worker.postMessage(request, [request.model]);
       return;
     }
@@ -169,15 +175,16 @@ export function exportSong(
     result,
     cancel() {
       stop();
+      fellBackTo?.cancel();
       rejectJob(new ExportCancelled('export cancelled'));
     },
   };
 }
 
 /**
- * A streamed song in a format other than WAV: decoded whole when the export starts (at the file's
- * rate, as decode.ts decodes it), then exported as a decoded song; the samples go once the files
- * are made.
+ * A streamed song in a format the export worker cannot decode: decoded whole when the export
+ * starts (at the file's rate, as decode.ts decodes it), then exported as a decoded song; the
+ * samples go once the files are made.
  */
 function decodeThenExport(song: ExportSong, file: Blob, modelBytes: ArrayBuffer, onProgress: (fraction: number) => void, compute: ExportEngine): ExportJob {
   let inner: ExportJob | null = null, cancelled = false;

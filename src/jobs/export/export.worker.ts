@@ -23,7 +23,7 @@ import { setMatrixBackend } from '../../core/linalg/matrix.ts';
 import { decodeModel, type Model } from '../../core/model/model.ts';
 import { separateSpan, type Span } from '../../core/separate/spans.ts';
 import type { GpuJsMode } from '../../gpu/kernels.ts';
-import { interleave } from '../../io/wav.ts';
+import { ChunkSender } from './chunks.ts';
 import { wasmRefusal } from '../wasm-refusal.ts';
 
 /** How to run the separation. */
@@ -50,54 +50,14 @@ export type ExportMessage =
     type: 'done';
     /** What ran: e.g. "stream, WebAssembly SIMD" or "batch, gpu.js webgl2"; and why a fallback happened. */
     ran: string; fallback: string | null;
+    /** What the files hold, where only the decoding could tell (a decoded stream: song-file.worker.ts). */
+    audio?: { sampleRate: number; channels: number; frames: number };
   }
+  /** A compressed file this worker cannot decode (song-file.worker.ts): the page decodes it whole instead. */
+  | { type: 'unsupported'; reason: string }
   | { type: 'error'; message: string };
 
 const post = (msg: ExportMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
-
-/** Frames per chunk: 2²¹ (48 s at 44.1 kHz, 16 MB of a stereo file). */
-const CHUNK_FRAMES = 1 << 21;
-
-/**
- * Collects output blocks of both files into interleaved chunks and, when one is full, makes it a
- * Blob and posts that: the copy into the browser's blob storage runs on this worker's thread (not
- * the page's, which would queue it behind every other part's), and the chunk buffers are reused.
- * They are sized to the song, so a short song costs no more than its length.
- */
-class ChunkSender {
-  private readonly voice: Float32Array<ArrayBuffer>;
-  private readonly accomp: Float32Array<ArrayBuffer>;
-  private filled = 0;
-  private size: number;
-  private left: number;
-
-  constructor(private readonly channels: number, frames: number) {
-    this.left = frames;
-    this.size = Math.min(CHUNK_FRAMES, frames);
-    this.voice = new Float32Array(this.size * channels);
-    this.accomp = new Float32Array(this.size * channels);
-  }
-
-  /** Frames [from, from + n) of each channel of voice and accompaniment (no more than the song holds). */
-  add(voice: readonly Float32Array[], accomp: readonly Float32Array[], from: number, n: number): void {
-    const nch = this.channels;
-    while (n > 0 && this.size > 0) {
-      const k = Math.min(n, this.size - this.filled);
-      interleave(voice, from, k, this.voice.subarray(this.filled * nch, (this.filled + k) * nch));
-      interleave(accomp, from, k, this.accomp.subarray(this.filled * nch, (this.filled + k) * nch));
-      this.filled += k;
-      from += k;
-      n -= k;
-      if (this.filled === this.size) {
-        const end = this.size * nch;
-        post({ type: 'chunk', voice: new Blob([this.voice.subarray(0, end)]), accomp: new Blob([this.accomp.subarray(0, end)]) });
-        this.left -= this.size;
-        this.size = Math.min(CHUNK_FRAMES, this.left);
-        this.filled = 0;
-      }
-    }
-  }
-}
 
 /**
  * The streaming separator over the song or one part of it (core/separate/spans.ts; the whole song is the
@@ -105,7 +65,7 @@ class ChunkSender {
  * array per channel is made. Returns what ran.
  */
 function runStream(model: Model, sampleRate: number, channels: Float32Array[], span: Span): string {
-  const out = new ChunkSender(channels.length, span.to - span.from);
+  const out = new ChunkSender(channels.length, span.to - span.from, post);
   let lastPost = 0;
   const sep = separateSpan(model, sampleRate, channels, span, (voice, accomp, offset, n) => out.add(voice, accomp, offset, n), (done, total) => {
     const now = Date.now();
@@ -114,12 +74,15 @@ function runStream(model: Model, sampleRate: number, channels: Float32Array[], s
       lastPost = now;
     }
   });
+  out.flush();
   return `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}`;
 }
 
 /** Sends a whole separation out in chunks; returns `ran`. */
 function send(r: { voice: Float32Array[]; accomp: Float32Array[] }, ran: string): string {
-  new ChunkSender(r.voice.length, r.voice[0].length).add(r.voice, r.accomp, 0, r.voice[0].length);
+  const out = new ChunkSender(r.voice.length, r.voice[0].length, post);
+  out.add(r.voice, r.accomp, 0, r.voice[0].length);
+  out.flush();
   return ran;
 }
 
