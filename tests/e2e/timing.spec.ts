@@ -13,8 +13,15 @@
  * the same load sees no such gaps, so it happens inside Chromium, not in the OS scheduler). No
  * speed-up of the separator could remove that, and a test that failed on it would fail at random.
  *
- * E2E_CPU_THROTTLE changes the rate (1 = none, for comparison); E2E_TIMING_SECONDS the length.
+ * The trace also records V8's own work on the audio thread (categories v8 and
+ * disabled-by-default-v8.gc), and the test prints what of it fell inside process() calls
+ * (deoptimisations, compilation, garbage collection) and every collection on that thread: what
+ * runs on the audio thread in a slow call, named.
+ *
+ * E2E_CPU_THROTTLE changes the rate (1 = none, for comparison); E2E_TIMING_SECONDS the length;
+ * E2E_TRACE_OUT=file keeps the trace.
  */
+import { writeFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import type { ClockInfo, SeparatorStats } from '../../worklet/protocol.ts';
 import { expect, openApp, state, test } from './helpers.ts';
@@ -43,14 +50,28 @@ const spinMs = (page: Page) => page.evaluate(() => {
 
 const ms = (us: number | null) => (us === null ? '–' : `${(us / 1000).toFixed(3)} ms`);
 
-interface TraceEvent { name: string; ph: string; dur?: number; tdur?: number; args?: { data?: { functionName?: string; url?: string } } }
+interface TraceEvent { name: string; ph: string; pid?: number; tid?: number; ts?: number; dur?: number; tdur?: number; args?: { data?: { functionName?: string; url?: string } } }
 
-/** The separator's process() calls in a Chromium trace: wall time and thread CPU time (µs) each. */
-function tracedCalls(buffer: Buffer): { wallUs: number; cpuUs: number }[] {
+/** Garbage collections on the audio thread in the trace (inside process() calls or between them): kind and pause (ms). */
+let audioThreadGcs: { name: string; ms: number }[] = [];
+
+/** The separator's process() calls in a Chromium trace: wall time and thread CPU time (µs) each, and the V8 work traced inside each call. */
+function tracedCalls(buffer: Buffer): { wallUs: number; cpuUs: number; inside: string[] }[] {
   const trace = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] };
-  return trace.traceEvents
-    .filter((e) => e.name === 'FunctionCall' && e.ph === 'X' && e.args?.data?.functionName === 'process' && (e.args.data.url ?? '').includes('separator.worklet'))
-    .map((e) => ({ wallUs: e.dur ?? 0, cpuUs: e.tdur ?? Number.NaN }));
+  const calls = trace.traceEvents
+    .filter((e) => e.name === 'FunctionCall' && e.ph === 'X' && e.args?.data?.functionName === 'process' && (e.args.data.url ?? '').includes('separator.worklet'));
+  // V8's own events on the audio thread (GC, compilation, deoptimisation: categories v8 and
+  // disabled-by-default-v8.gc), matched to the call they fall in.
+  const thread = calls.length ? `${calls[0].pid}:${calls[0].tid}` : '';
+  const v8 = trace.traceEvents
+    .filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X' && e.name !== 'FunctionCall' && e.name !== 'v8.callFunction' && /^V8\.|GC|Scavenge|Mark|Compile|Optimi|Deopt/i.test(e.name))
+    .sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
+  audioThreadGcs = v8.filter((x) => x.name === 'MinorGC' || x.name === 'MajorGC').map((x) => ({ name: x.name, ms: (x.dur ?? 0) / 1000 }));
+  return calls.map((e) => {
+    const from = e.ts ?? 0, to = from + (e.dur ?? 0);
+    const inside = v8.filter((x) => (x.ts ?? 0) >= from && (x.ts ?? 0) < to).map((x) => `${x.name} ${((x.dur ?? 0) / 1000).toFixed(2)} ms`);
+    return { wallUs: e.dur ?? 0, cpuUs: e.tdur ?? Number.NaN, inside };
+  });
 }
 
 const sorted = (xs: number[]) => Float64Array.from(xs).sort();
@@ -78,7 +99,7 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
   const resetTo = await contextTime();
   const browser = page.context().browser()!;
   const traceFrom = await contextTime();
-  await browser.startTracing(page, { categories: ['devtools.timeline'] });
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'v8', 'disabled-by-default-v8.gc'] });
   const traceFromInner = await contextTime();
   const before = await page.evaluate(() => (window.voicesplit as unknown as TimingHandle).timing.playback());
   const t0 = (await state(page)).context?.currentTime ?? 0;
@@ -106,6 +127,7 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
   const traceToInner = await contextTime();
   const traceBuffer = await browser.stopTracing();
   const traceTo = await contextTime();
+  if (process.env.E2E_TRACE_OUT) writeFileSync(process.env.E2E_TRACE_OUT, traceBuffer); // for a look in chrome://tracing or Perfetto
   const traced = tracedCalls(traceBuffer);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   expect(stats, 'the worklet answered').not.toBeNull();
@@ -118,6 +140,9 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
   const deadline = t.deadlineUs;
   const wallOver = traced.filter((c) => c.wallUs > deadline);
   const worstCpu = cpu.length > 0 ? cpu[cpu.length - 1] : null;
+  const slowest = [...traced].sort((a, b) => b.cpuUs - a.cpuUs).slice(0, 5);
+  const v8Inside = new Map<string, number>();
+  for (const c of traced) for (const x of c.inside) v8Inside.set(x.replace(/ [\d.]+ ms$/, ''), (v8Inside.get(x.replace(/ [\d.]+ ms$/, '')) ?? 0) + 1);
 
   const summary = [
     `CPU throttled ${RATE}× (a fixed loop on the main thread: ${mainBefore.toFixed(0)} → ${mainAfter.toFixed(0)} ms, ${(mainAfter / mainBefore).toFixed(1)}×)`,
@@ -132,6 +157,8 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
       `wall time median ${ms(pct(wall, 0.5))}, p99 ${ms(pct(wall, 0.99))}, worst ${ms(wall[wall.length - 1] ?? null)}`,
     `  calls over the deadline by wall time: ${wallOver.length}` +
       (wallOver.length ? ` (${wallOver.map((c) => `${ms(c.wallUs)} wall, ${ms(c.cpuUs)} CPU`).slice(0, 6).join('; ')}${wallOver.length > 6 ? '; …' : ''})` : ''),
+    `V8 on the audio thread inside process() calls: ${v8Inside.size ? [...v8Inside].map(([k, n]) => `${k} ×${n}`).join(', ') : 'nothing'}; inside the 5 longest by CPU: ${slowest.map((c) => `${ms(c.cpuUs)} [${c.inside.join(', ') || 'no V8 event'}]`).join('; ')}`,
+    `garbage collections on the audio thread (between calls unless listed above): ${audioThreadGcs.length ? audioThreadGcs.map((g) => `${g.name} ${g.ms.toFixed(2)} ms`).join(', ') : 'none'}`,
     `underruns (AudioContext.playbackStats): ${underruns ? `${underruns.events} (${underruns.ms.toFixed(1)} ms)` : 'not available'}`,
   ];
   console.log(`timing.spec:\n  ${summary.join('\n  ')}`);
