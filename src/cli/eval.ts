@@ -67,6 +67,8 @@ const HELP = `npm run eval -- --data DIR [--split dev] [options]
   --model FILE      also score this model (repeatable); with --methods none, only the given models
   --residual-weight B   run every NN model with the mask's residual voice estimate max(o, x − B·Us)
                     (${WHOLE_VOICE_RESIDUAL}: the page's Whole voice setting; 0: the paper's mask)
+  --model-band      leave the input above the model's band (over 8 kHz for a 16 kHz model) all in
+                    the accompaniment, as the separator did before it gave the voice its share
 
 Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, levers (every
 model in ${LEVERS_DIR}/, one row each), shipped
@@ -96,12 +98,19 @@ interface Method {
   separate?(signal: Float32Array, rate: number): Separation;
 }
 
+/** How the NN models run: the mask's residual weight (default: the model's), and whether the voice takes its share above the model's band (default: yes). */
+interface RunOptions {
+  residualWeight?: number;
+  fullBand: boolean;
+}
+
 /** A model as `npm run separate` runs it. */
-function modelMethod(key: string, label: string, model: Model, residualWeight?: number): Method {
+function modelMethod(key: string, label: string, model: Model, { residualWeight, fullBand }: RunOptions): Method {
   const run = residualWeight === undefined ? model : withResidualWeight(model, residualWeight);
   if (residualWeight !== undefined) label += ` [residual weight ${residualWeight}]`;
+  if (!fullBand) label += ' [model band only]';
   const separate = (signal: Float32Array, rate: number): Separation => {
-    const r = separateChannels(run, rate, [signal]);
+    const r = separateChannels(run, rate, [signal], { fullBand });
     return { voice: r.voice[0], accomp: r.accomp[0] };
   };
   return { key, label, run: (c) => separate(c.mixture, c.rate), separate };
@@ -135,7 +144,7 @@ function maskOf(fn: (v: number, a: number) => number, voice: Mat, accomp: Mat): 
   return out;
 }
 
-function buildMethods(only: Set<string> | null, models: Map<string, Model>, residualWeight?: number): { methods: Method[]; skipped: string[] } {
+function buildMethods(only: Set<string> | null, models: Map<string, Model>, runOptions: RunOptions): { methods: Method[]; skipped: string[] } {
   const all: Method[] = [
     {
       key: 'ideal-binary', label: 'Ideal binary mask',
@@ -190,7 +199,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>, resi
     if (files.length === 0) skipped.push(`levers (no model in ${LEVERS_DIR}/)`);
     for (const f of files) {
       const model = readModelFile(join(dir, f));
-      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model, residualWeight));
+      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model, runOptions));
     }
   }
   for (const pm of [...PAPER_MODELS, { key: 'shipped', label: 'Shipped model (public/models/default.nnrnmf)', file: '' }]) {
@@ -199,7 +208,7 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>, resi
       if (!only || only.has(pm.key)) skipped.push(`${pm.key} (no model file ${pm.file || shippedModelPath})`);
       continue;
     }
-    all.push(modelMethod(pm.key, pm.label, model, residualWeight));
+    all.push(modelMethod(pm.key, pm.label, model, runOptions));
   }
   const methods = only ? all.filter((m) => only.has(m.key) || (only.has('levers') && m.key.startsWith('levers:'))) : all;
   // --methods '' (empty) with --model: only the given models.
@@ -219,6 +228,7 @@ function main(argv: string[]): void {
     options: {
       help: { type: 'boolean' }, data: { type: 'string' }, split: { type: 'string' }, methods: { type: 'string' },
       pick: { type: 'string' }, json: { type: 'string' }, model: { type: 'string', multiple: true }, 'residual-weight': { type: 'string' },
+      'model-band': { type: 'boolean' },
     },
   });
   if (a.help) {
@@ -249,10 +259,10 @@ function main(argv: string[]): void {
     if (existsSync(path) && (!only || only.has(pm.key) || (pm.key === 'nn-rnmf-untrained' && only.has('mult-rnmf')))) models.set(pm.key, readModelFile(path));
   }
   if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
-  const { methods, skipped } = buildMethods(only, models, residualWeight);
+  const { methods, skipped } = buildMethods(only, models, { residualWeight, fullBand: !a['model-band'] });
   for (const file of a.model ?? []) {
     const model = readModelFile(file);
-    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model, residualWeight));
+    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model, { residualWeight, fullBand: !a['model-band'] }));
   }
   if (methods.length === 0) throw new UsageError('no method to run');
   const log = (s: string) => process.stderr.write(`${s}\n`);

@@ -36,12 +36,14 @@ import { WasmStft } from '../signal/stft-wasm.ts';
 import { WasmArena } from '../wasm/loader.ts';
 import { guardMask, PlainFramePath, type FramePath } from './frame-path.ts';
 import { separatorDelays } from './latency.ts';
-import { cleanSample } from './sample-path.ts';
+import { cleanSample, highBandGain } from './sample-path.ts';
 export interface BatchOptions {
   /** WebAssembly SIMD frame kernel and resampler where they run (default true), as the separator's `fast`. */
   fast?: boolean;
   /** Frames per network call (default 1024). Larger batches suit a GPU; memory grows with it. */
   batch?: number;
+  /** The voice's share of the band above the model's, as the separator's `fullBand` (default true). */
+  fullBand?: boolean;
   /** Called after each block: frames done, frames in all. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -139,6 +141,9 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   const net = createTrainable(model, cols);
   const X = mat(m, cols), S = mat(q, cols), US = mat(m, cols);
   const voiceModel = clean.map(() => new Float32Array(frames * H));
+  // The band above the model's (sample-path.ts): each frame's gain, from its mask's top octave.
+  const fullBand = (opts.fullBand ?? true) && sampleRate > h.sampleRate;
+  const gains = new Float64Array(fullBand ? frames : 0);
   timings.analysis += now() - t0;
 
   for (let b0 = 0; b0 < frames; b0 += cols) {
@@ -172,6 +177,7 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
       badFrames += guardMask(synthesis.mask);
       synthesis.synthesize();
       for (let c = 0; c < C; c++) voiceModel[c].set(synthesis.out[c], j * H);
+      if (fullBand) highBandGain(synthesis.mask, synthesis.mag, gains, j);
     }
     timings.synthesis += now() - t2;
     opts.onProgress?.(b0 + count, frames);
@@ -180,18 +186,46 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   // Stage C2: the voice back at the input's rate; output sample t is the streaming output t + latency.
   t0 = now();
   const voice: Float32Array[] = [], accomp: Float32Array[] = [];
+  let gain: Float32Array | null = null;
   for (let c = 0; c < C; c++) {
     let v = voiceModel[c], available = frames * H;
+    let low: Float32Array | null = null;
     if (sampleRate !== h.sampleRate) {
       const up = new Resampler(h.sampleRate, sampleRate, { delayNumerator: a, fast });
       const u = new Float32Array(Math.ceil((frames * H * up.L) / up.M) + 2);
-      available = up.process(v, frames * H, u);
+      if (fullBand) {
+        // Hop by hop, as the separator's FIFO is filled: the voice, the frames' oldest hop of
+        // input (padded[c] from 0, resampled the same way) and, per output sample, the gain ramped
+        // from the previous frame's to this frame's.
+        const upLow = new Resampler(h.sampleRate, sampleRate, { delayNumerator: a, fast });
+        low = new Float32Array(u.length);
+        const g = gain === null ? (gain = new Float32Array(u.length)) : null;
+        available = 0;
+        let last = 0;
+        for (let j = 0; j < frames; j++) {
+          const k = up.process(v.subarray(j * H, (j + 1) * H), H, u, available);
+          upLow.process(padded[c].subarray(j * H, (j + 1) * H), H, low, available);
+          if (g) for (let i = 0; i < k; i++) g[available + i] = last + ((gains[j] - last) * (i + 1)) / k;
+          last = gains[j];
+          available += k;
+        }
+      } else {
+        available = up.process(v, frames * H, u);
+      }
       v = u;
     }
     if (available < len + delta) throw new Error(`batch separation: ${available} voice samples, ${len + delta} needed`);
     const vo = v.slice(delta, delta + len);
     const ao = new Float32Array(len), x = clean[c];
-    for (let i = 0; i < len; i++) ao[i] = x[i] - vo[i];
+    if (low && gain) {
+      for (let i = 0; i < len; i++) {
+        const y = vo[i] + gain[delta + i] * (x[i] - low[delta + i]);
+        vo[i] = y;
+        ao[i] = x[i] - y;
+      }
+    } else {
+      for (let i = 0; i < len; i++) ao[i] = x[i] - vo[i];
+    }
     voice.push(vo);
     accomp.push(ao);
   }

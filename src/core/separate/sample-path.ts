@@ -6,6 +6,14 @@
  *   frames' voice ─queue()─► resampled to the input's rate ─► voice FIFO
  *   voice FIFO, delay line ─emit()─► voice; accompaniment = the delayed input − voice
  *
+ * Above the model's band (a 44.1 kHz song through a 16 kHz model: everything over 8 kHz), the
+ * frames never see the input, and the voice would keep none of it. With `fullBand`, the voice
+ * takes a share of it as well: the input above the band (the delayed input − the frames' own
+ * input, band-limited by the same resampling, so aligned with the voice to the sample) times the
+ * voice mask's mean over the model's top octave (4–8 kHz), weighted by the mixture's energy there,
+ * ramped across each hop. Sibilants and breath above 8 kHz come with a voice whose 4–8 kHz is voice;
+ * a band that is not voice there stays in the accompaniment.
+ *
  * The FIFO starts with `prefill` zeros and the delay line is read `latency` samples behind its
  * newest sample (latency.ts), so the outputs are the separation of the input `latency` samples
  * earlier, whatever the block sizes.
@@ -41,6 +49,22 @@ export function cleanSample(x: number): number {
 
 /** The count a sanitise kernel returns: non-finite + CLIPPED_UNIT · clipped (a block is < CLIPPED_UNIT samples). */
 const CLIPPED_UNIT = 65536;
+
+/**
+ * The voice's gain above the model's band for one frame, into out[at]: its mask over the model's
+ * top octave, weighted by the mixture's energy there (0 in silence). Written, not returned: a
+ * double returned from a call V8 does not inline is boxed (an allocation on the audio thread).
+ */
+export function highBandGain(mask: Float32Array, mag: Float32Array, out: Float64Array, at: number): void {
+  const m = mask.length;
+  let num = 0, den = 0;
+  for (let i = (m - 1) >> 1; i < m; i++) {
+    const e = mag[i] * mag[i];
+    num += mask[i] * e;
+    den += e;
+  }
+  out[at] = den > 0 ? num / den : 0;
+}
 
 /** Largest block handled in one pass; longer calls are split (bounds the scratch buffers). */
 export const CHUNK = 4096;
@@ -176,12 +200,14 @@ export class SamplePath {
   private readonly line: Float32Array[];
   private readonly lineMask: number;
   private lineWrite = 0;
+  /** The band above the model's (fullBand): the frames' input resampled as the voice is, into FIFOs beside the voice's, and a gain per output sample. */
+  private readonly high: { up: Resampler[]; out: Float32Array[]; fifo: Float32Array[]; gain: Float32Array; gains: Float64Array } | null;
 
   /**
    * With `stft` (the wasm frame path), its kernels, and every buffer in its arena (the caller
    * commits it); otherwise JS loops. The resamplers take their fast path if `fast`.
    */
-  constructor(channels: number, inputRate: number, h: Pick<ModelHeader, 'sampleRate' | 'hop'>, delays: SeparatorDelays, opts: { fast: boolean; stft: WasmStft | null }) {
+  constructor(channels: number, inputRate: number, h: Pick<ModelHeader, 'sampleRate' | 'hop'>, delays: SeparatorDelays, opts: { fast: boolean; stft: WasmStft | null; fullBand?: boolean }) {
     const H = h.hop, arena = opts.stft?.arena;
     this.hop = H;
     this.latency = delays.latency;
@@ -201,6 +227,18 @@ export class SamplePath {
     this.fifoWrite = delays.prefill;
     this.line = buffers(arena, channels, lineSize);
     this.lineMask = lineSize - 1;
+    this.high = opts.fullBand && inputRate > h.sampleRate ? {
+      up: Array.from({ length: channels }, () => new Resampler(h.sampleRate, inputRate, { delayNumerator: delays.a, ...shared })),
+      out: buffers(arena, channels, upOut),
+      fifo: Array.from({ length: channels }, () => new Float32Array(fifoSize)),
+      gain: new Float32Array(fifoSize),
+      gains: new Float64Array(2),
+    } : null;
+  }
+
+  /** True when the voice takes its share of the band above the model's (see the top of this file). */
+  get fullBand(): boolean {
+    return this.high !== null;
   }
 
   /**
@@ -225,17 +263,33 @@ export class SamplePath {
     return count;
   }
 
-  /** Appends a frame's hop voice samples per channel (at the model's rate) to the FIFO, at the input's rate. */
-  queue(voice: readonly Float32Array[]): void {
-    let w = this.fifoWrite;
+  /**
+   * Appends a frame's hop voice samples per channel (at the model's rate) to the FIFO, at the
+   * input's rate. With fullBand also the frame's oldest hop of input (`frames`: what an unmasked
+   * synthesis would give for this hop) and the frame's mask and mixture magnitudes (m bins).
+   */
+  queue(voice: readonly Float32Array[], frames: readonly Float32Array[], mask: Float32Array, mag: Float32Array): void {
+    let w = this.fifoWrite, produced = this.hop;
     for (let c = 0; c < voice.length; c++) {
-      let src = voice[c], produced = this.hop;
+      let src = voice[c];
       if (this.up) {
         produced = this.up[c].process(src, this.hop, this.upOut[c]);
         src = this.upOut[c];
       }
       this.kernels.enqueue(src, produced, this.fifo[c], this.fifoWrite);
       w = (this.fifoWrite + produced) & this.fifoMask;
+    }
+    const high = this.high;
+    if (high) {
+      for (let c = 0; c < voice.length; c++) {
+        const k = high.up[c].process(frames[c], this.hop, high.out[c]), out = high.out[c], fifo = high.fifo[c];
+        for (let i = 0; i < k; i++) fifo[(this.fifoWrite + i) & this.fifoMask] = out[i];
+      }
+      // Ramped from the last hop's gain (gains[0]) to this one's (gains[1]).
+      highBandGain(mask, mag, high.gains, 1);
+      const g0 = high.gains[0], g = high.gains[1];
+      for (let i = 0; i < produced; i++) high.gain[(this.fifoWrite + i) & this.fifoMask] = g0 + ((g - g0) * (i + 1)) / produced;
+      high.gains[0] = g;
     }
     this.fifoWrite = w;
   }
@@ -245,6 +299,19 @@ export class SamplePath {
     // The sample written `latency` samples before input i sits `latency` slots behind it.
     const d = (this.lineWrite - this.latency + this.lineMask + 1) & this.lineMask;
     for (let c = 0; c < this.fifo.length; c++) this.kernels.emit(this.fifo[c], this.fifoRead, this.line[c], d, voice[c], accomp[c], at, n);
+    const high = this.high;
+    if (high) {
+      // The voice's share of the band above the model's: gain × (delayed input − its band-limited self).
+      const fm = this.fifoMask, lm = this.lineMask, gain = high.gain;
+      for (let c = 0; c < this.fifo.length; c++) {
+        const line = this.line[c], low = high.fifo[c], v = voice[c], a = accomp[c];
+        for (let i = 0, r = this.fifoRead, k = d; i < n; i++, r = (r + 1) & fm, k = (k + 1) & lm) {
+          const x = line[k], y = v[at + i] + gain[r] * (x - low[r]);
+          v[at + i] = y;
+          a[at + i] = x - y;
+        }
+      }
+    }
     this.fifoRead = (this.fifoRead + n) & this.fifoMask;
     this.lineWrite = (this.lineWrite + n) & this.lineMask;
   }
@@ -253,6 +320,12 @@ export class SamplePath {
     for (const r of this.down ?? []) r.reset();
     for (const r of this.up ?? []) r.reset();
     for (const f of this.fifo) f.fill(0);
+    if (this.high) {
+      for (const r of this.high.up) r.reset();
+      for (const f of this.high.fifo) f.fill(0);
+      this.high.gain.fill(0);
+      this.high.gains[0] = 0;
+    }
     for (const l of this.line) l.fill(0);
     this.fifoRead = 0;
     this.fifoWrite = this.prefill;

@@ -10,8 +10,10 @@
  *     ─► inverse STFT, overlap-add ─► voice at the model's rate ─► resample back (if needed)
  *   voice = that; accompaniment = input delayed by the same amount − voice
  *
- * The accompaniment keeps the input's full band (a 44.1 kHz song keeps its cymbals above 8 kHz) and
- * voice + accompaniment = the delayed input, exactly.
+ * Above the model's band (over 8 kHz for a 16 kHz model, in a 44.1 kHz song) the voice takes the
+ * share its mask gives the model's top octave, and the accompaniment keeps the rest (cymbals above
+ * 8 kHz stay there; a singer's sibilants come with the voice): sample-path.ts. Voice +
+ * accompaniment = the delayed input, exactly.
  *
  * Every buffer is allocated in the constructor; process() allocates nothing, never throws on bad
  * samples (non-finite input is replaced by 0, input beyond ±INPUT_LIMIT clipped, both counted), never
@@ -52,6 +54,12 @@ export interface SeparatorOptions {
    * SIMD is missing the plain code runs anyway.
    */
   fast?: boolean;
+  /**
+   * Above the model's band (input faster than twice its top frequency), give the voice its share
+   * of the input there (sample-path.ts; default true). false leaves all of it in the accompaniment,
+   * as the separator did before.
+   */
+  fullBand?: boolean;
 }
 
 /**
@@ -110,7 +118,7 @@ export class Separator {
       const path: FramePath = stft ?? new PlainFramePath(kernel, channels, h);
       // The wasm encoder reads the frame path's magnitudes and writes its estimates in place.
       const encoder = createEncoder(model, stft ? { fast, arena: stft.arena, io: stft.encoderIo } : { fast });
-      const samples = new SamplePath(channels, inputRate, h, delays, { fast, stft });
+      const samples = new SamplePath(channels, inputRate, h, delays, { fast, stft, fullBand: opts.fullBand ?? true });
       if (stft && !stft.arena.commit()) return null;
       return { path, encoder, samples };
     };
@@ -198,12 +206,13 @@ export class Separator {
   private frame(): void {
     const path = this.path;
     path.analyze();
-    for (const f of this.frames) f.advance();
     this.encoder.run(path.mag, path.voice, path.accomp);
     path.softMask();
     this.counters.badFrames += guardMask(path.mask);
     path.synthesize();
-    this.samples.queue(path.out);
+    // The frames' oldest hop is this hop's input as the synthesis delays it (for the band above the model's).
+    this.samples.queue(path.out, path.frames, path.mask, path.mag);
+    for (const f of this.frames) f.advance();
     this.counters.frames++;
   }
 }
@@ -212,8 +221,8 @@ export class Separator {
  * Whole-signal separation through the streaming separator: the offline path (CLI, evaluation,
  * export) is the real-time path, fed all at once and then flushed with `latency` zeros.
  */
-export function separateChannels(model: Model, sampleRate: number, input: Float32Array[]): { voice: Float32Array[]; accomp: Float32Array[] } {
-  const sep = new Separator(model, sampleRate, input.length);
+export function separateChannels(model: Model, sampleRate: number, input: Float32Array[], opts: SeparatorOptions = {}): { voice: Float32Array[]; accomp: Float32Array[] } {
+  const sep = new Separator(model, sampleRate, input.length, opts);
   const len = input[0].length, total = len + sep.latency;
   const padded = input.map((ch) => {
     const p = new Float32Array(total);

@@ -7,7 +7,7 @@
  * its length.
  */
 import { interleave } from '../../io/wav.ts';
-import type { ExportMessage } from './export.worker.ts';
+import type { ExportMessage } from './messages.ts';
 
 const CHUNK_FRAMES = 1 << 21;
 

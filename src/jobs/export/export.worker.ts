@@ -24,6 +24,7 @@ import { decodeModel, type Model } from '../../core/model/model.ts';
 import { separateSpan, type Span } from '../../core/separate/spans.ts';
 import type { GpuJsMode } from '../../gpu/kernels.ts';
 import { ChunkSender } from './chunks.ts';
+import type { ExportMessage } from './messages.ts';
 import { wasmRefusal } from '../wasm-refusal.ts';
 
 /** How to run the separation. */
@@ -42,20 +43,7 @@ export interface ExportRequest {
   span?: Span;
 }
 
-export type ExportMessage =
-  | { type: 'progress'; done: number; total: number }
-  /** The next stretch of both files' data, as Blobs of interleaved samples (chunks arrive in order). */
-  | { type: 'chunk'; voice: Blob; accomp: Blob }
-  | {
-    type: 'done';
-    /** What ran: e.g. "stream, WebAssembly SIMD" or "batch, gpu.js webgl2"; and why a fallback happened. */
-    ran: string; fallback: string | null;
-    /** What the files hold, where only the decoding could tell (a decoded stream: song-file.worker.ts). */
-    audio?: { sampleRate: number; channels: number; frames: number };
-  }
-  /** A compressed file this worker cannot decode (song-file.worker.ts): the page decodes it whole instead. */
-  | { type: 'unsupported'; reason: string }
-  | { type: 'error'; message: string };
+export type { ExportMessage } from './messages.ts';
 
 const post = (msg: ExportMessage, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
 

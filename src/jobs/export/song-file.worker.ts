@@ -19,7 +19,7 @@ import { SpanSeparator, type Span } from '../../core/separate/spans.ts';
 import { openDecodedStream } from '../../io/decoded-stream.ts';
 import { decodeWavFrames, type WavLayout } from '../../io/wav.ts';
 import { ChunkSender } from './chunks.ts';
-import type { ExportMessage } from './export.worker.ts';
+import type { ExportMessage } from './messages.ts';
 
 export interface SongFileRequest {
   type: 'start';
