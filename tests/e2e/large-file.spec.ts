@@ -225,6 +225,26 @@ test('a streamed FLAC plays, and exports the CLI\'s files, decoded in pieces in 
   expectCli(r, wav, dir);
 });
 
+/**
+ * Presses Export and waits for both files, sampling the renderer's memory meanwhile; returns the
+ * memory before, the highest resident size seen, the memory after, the files and the seconds taken.
+ */
+async function exportWatchingMemory(page: Page, browser: Browser | string) {
+  const before = await rendererMemory(browser);
+  const downloads = collectDownloads(page);
+  const t = Date.now();
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  let peak = 0;
+  while (downloads.length < 2 && (await page.getByRole('button', { name: 'Cancel export' }).isVisible())) {
+    peak = Math.max(peak, (await rendererMemory(browser)).rss);
+    await page.waitForTimeout(500);
+  }
+  await expect.poll(() => downloads.length, { message: await page.locator('#export-status').textContent() ?? '' }).toBe(2);
+  const after = await rendererMemory(browser);
+  const paths = await Promise.all(downloads.map(async (d) => (await d.path())!));
+  return { before, peak, after, paths, seconds: (Date.now() - t) / 1000 };
+}
+
 // A long compressed song: the export worker decodes it packet by packet (src/io/decoded-stream.ts)
 // as it separates, where it used to be decoded whole on the page when the export started (the
 // renderer then held the decoded song three times). Mono, so that both files fit in the blob
@@ -238,21 +258,10 @@ test('an 11-minute FLAC exports in bounded memory, decoded in pieces in the work
   await openSongFile(page, flac);
   await expect(page.locator('#song-meta')).toHaveText('11:00 · 44.1 kHz');
   expect(((await state(page)).song as unknown as { streamed: boolean }).streamed, 'streamed from its file').toBe(true);
-  const before = await rendererMemory(browser);
-  const downloads = collectDownloads(page);
-  const t = Date.now();
-  await page.getByRole('button', { name: 'Export', exact: true }).click();
-  let peak = 0;
-  while (downloads.length < 2 && (await page.getByRole('button', { name: 'Cancel export' }).isVisible())) {
-    peak = Math.max(peak, (await rendererMemory(browser)).rss);
-    await page.waitForTimeout(500);
-  }
-  await expect.poll(() => downloads.length, { message: await page.locator('#export-status').textContent() ?? '' }).toBe(2);
-  const after = await rendererMemory(browser);
-  const paths = await Promise.all(downloads.map(async (d) => (await d.path())!));
+  const { before, peak, after, paths, seconds: took } = await exportWatchingMemory(page, browser);
   const sizes = paths.map((p) => statSync(p).size);
   const ran = await page.locator('#export-mode').getAttribute('data-ran');
-  const figures = `export of an 11:00 mono FLAC (${(statSync(flac).size / 1e6).toFixed(0)} MB): ${((Date.now() - t) / 1000).toFixed(0)} s, ran ${ran}; renderer RSS before ${before.rss.toFixed(0)} MB, highest seen ${peak.toFixed(0)} MB, peak (VmHWM) ${after.peak.toFixed(0)} MB`;
+  const figures = `export of an 11:00 mono FLAC (${(statSync(flac).size / 1e6).toFixed(0)} MB): ${took.toFixed(0)} s, ran ${ran}; renderer RSS before ${before.rss.toFixed(0)} MB, highest seen ${peak.toFixed(0)} MB, peak (VmHWM) ${after.peak.toFixed(0)} MB`;
   info.annotations.push({ type: 'figures', description: figures });
   console.log(`[large-file] ${figures}`);
   expect(ran).toMatch(/decoded from the file in pieces/);
@@ -299,19 +308,9 @@ test('export of the long song: renderer memory while the workers read the file (
     await openApp(page);
     await openSongFile(page, file);
     await expect(page.locator('#song-meta')).toHaveText(`${LENGTH} · 44.1 kHz · stereo`);
-    const before = await rendererMemory(browser);
-    const downloads = collectDownloads(page);
-    const t = Date.now();
-    await page.getByRole('button', { name: 'Export', exact: true }).click();
-    let peak = 0;
-    while (downloads.length < 2 && (await page.getByRole('button', { name: 'Cancel export' }).isVisible())) {
-      peak = Math.max(peak, (await rendererMemory(browser)).rss);
-      await page.waitForTimeout(1000);
-    }
-    await expect.poll(() => downloads.length, { message: await page.locator('#export-status').textContent() ?? '' }).toBe(2);
-    const sizes = await Promise.all(downloads.map(async (d) => statSync((await d.path())!).size));
-    const after = await rendererMemory(browser);
-    const figures = `export of ${LENGTH}: ${((Date.now() - t) / 1000).toFixed(0)} s, ${await page.locator('#export-status').textContent()} ran ${await page.locator('#export-mode').getAttribute('data-ran')}; files ${sizes.map((b) => (b / 1e6).toFixed(0)).join(' + ')} MB; renderer RSS before ${before.rss.toFixed(0)} MB, highest seen ${peak.toFixed(0)} MB, peak (VmHWM) ${after.peak.toFixed(0)} MB`;
+    const { before, peak, after, paths, seconds } = await exportWatchingMemory(page, browser);
+    const sizes = paths.map((p) => statSync(p).size);
+    const figures = `export of ${LENGTH}: ${seconds.toFixed(0)} s, ${await page.locator('#export-status').textContent()} ran ${await page.locator('#export-mode').getAttribute('data-ran')}; files ${sizes.map((b) => (b / 1e6).toFixed(0)).join(' + ')} MB; renderer RSS before ${before.rss.toFixed(0)} MB, highest seen ${peak.toFixed(0)} MB, peak (VmHWM) ${after.peak.toFixed(0)} MB`;
     info.annotations.push({ type: 'figures', description: figures });
     console.log(`[large-file] ${figures}`);
     expect(sizes).toEqual([58 + MINUTES * 60 * 44100 * 8, 58 + MINUTES * 60 * 44100 * 8]);
