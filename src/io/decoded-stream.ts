@@ -8,7 +8,10 @@
  * does not). Where it cannot read a file (an unknown container, a codec this browser's WebCodecs
  * lacks) openDecodedStream returns null, and the caller decodes the file whole, as before.
  */
-import { ALL_FORMATS, AudioSampleSink, BlobSource, Input, type AudioSample } from 'mediabunny';
+import { ADTS, AudioSampleSink, BlobSource, FLAC, Input, MATROSKA, MP3, MP4, OGG, QTFF, WAVE, WEBM, type AudioSample } from 'mediabunny';
+
+/** The containers a song file comes in (not HLS or MPEG-TS streams: leaving them out keeps the worker smaller). */
+const FORMATS = [MP3, FLAC, OGG, WEBM, MATROSKA, MP4, QTFF, ADTS, WAVE];
 
 export interface DecodedStream {
   sampleRate: number;
@@ -29,7 +32,7 @@ export interface DecodedStream {
 export type OpenResult = { stream: DecodedStream; reason: null } | { stream: null; reason: string };
 
 export async function openDecodedStream(file: Blob): Promise<OpenResult> {
-  const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
+  const input = new Input({ source: new BlobSource(file), formats: FORMATS });
   try {
     const track = await input.getPrimaryAudioTrack();
     if (!track) return refuse(input, 'no audio track this reader knows');
