@@ -259,10 +259,11 @@ function main(argv: string[]): void {
     if (existsSync(path) && (!only || only.has(pm.key) || (pm.key === 'nn-rnmf-untrained' && only.has('mult-rnmf')))) models.set(pm.key, readModelFile(path));
   }
   if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
-  const { methods, skipped } = buildMethods(only, models, { residualWeight, fullBand: !a['model-band'] });
+  const runOptions: RunOptions = { residualWeight, fullBand: !a['model-band'] };
+  const { methods, skipped } = buildMethods(only, models, runOptions);
   for (const file of a.model ?? []) {
     const model = readModelFile(file);
-    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model, { residualWeight, fullBand: !a['model-band'] }));
+    methods.push(modelMethod(`model:${file}`, `${typeof model.info.name === 'string' ? model.info.name : file} (${file})`, model, runOptions));
   }
   if (methods.length === 0) throw new UsageError('no method to run');
   const log = (s: string) => process.stderr.write(`${s}\n`);

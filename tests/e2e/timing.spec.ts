@@ -52,11 +52,12 @@ const ms = (us: number | null) => (us === null ? '–' : `${(us / 1000).toFixed(
 
 interface TraceEvent { name: string; ph: string; pid?: number; tid?: number; ts?: number; dur?: number; tdur?: number; args?: { data?: { functionName?: string; url?: string } } }
 
-/** Garbage collections on the audio thread in the trace (inside process() calls or between them): kind and pause (ms). */
-let audioThreadGcs: { name: string; ms: number }[] = [];
-
-/** The separator's process() calls in a Chromium trace: wall time and thread CPU time (µs) each, and the V8 work traced inside each call. */
-function tracedCalls(buffer: Buffer): { wallUs: number; cpuUs: number; inside: string[] }[] {
+/**
+ * The separator's process() calls in a Chromium trace: wall time and thread CPU time (µs) each, and
+ * the V8 work traced inside each call; and every garbage collection on the audio thread (inside
+ * calls or between them): kind and pause (ms).
+ */
+function tracedCalls(buffer: Buffer): { calls: { wallUs: number; cpuUs: number; inside: string[] }[]; gcs: { name: string; ms: number }[] } {
   const trace = JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] };
   const calls = trace.traceEvents
     .filter((e) => e.name === 'FunctionCall' && e.ph === 'X' && e.args?.data?.functionName === 'process' && (e.args.data.url ?? '').includes('separator.worklet'));
@@ -66,12 +67,15 @@ function tracedCalls(buffer: Buffer): { wallUs: number; cpuUs: number; inside: s
   const v8 = trace.traceEvents
     .filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X' && e.name !== 'FunctionCall' && e.name !== 'v8.callFunction' && /^V8\.|GC|Scavenge|Mark|Compile|Optimi|Deopt/i.test(e.name))
     .sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
-  audioThreadGcs = v8.filter((x) => x.name === 'MinorGC' || x.name === 'MajorGC').map((x) => ({ name: x.name, ms: (x.dur ?? 0) / 1000 }));
-  return calls.map((e) => {
-    const from = e.ts ?? 0, to = from + (e.dur ?? 0);
-    const inside = v8.filter((x) => (x.ts ?? 0) >= from && (x.ts ?? 0) < to).map((x) => `${x.name} ${((x.dur ?? 0) / 1000).toFixed(2)} ms`);
-    return { wallUs: e.dur ?? 0, cpuUs: e.tdur ?? Number.NaN, inside };
-  });
+  const gcs = v8.filter((x) => x.name === 'MinorGC' || x.name === 'MajorGC').map((x) => ({ name: x.name, ms: (x.dur ?? 0) / 1000 }));
+  return {
+    calls: calls.map((e) => {
+      const from = e.ts ?? 0, to = from + (e.dur ?? 0);
+      const inside = v8.filter((x) => (x.ts ?? 0) >= from && (x.ts ?? 0) < to).map((x) => `${x.name} ${((x.dur ?? 0) / 1000).toFixed(2)} ms`);
+      return { wallUs: e.dur ?? 0, cpuUs: e.tdur ?? Number.NaN, inside };
+    }),
+    gcs,
+  };
 }
 
 const sorted = (xs: number[]) => Float64Array.from(xs).sort();
@@ -128,7 +132,7 @@ test(`${SECONDS} s of realtime playback with the CPU throttled ${RATE}×: every 
   const traceBuffer = await browser.stopTracing();
   const traceTo = await contextTime();
   if (process.env.E2E_TRACE_OUT) writeFileSync(process.env.E2E_TRACE_OUT, traceBuffer); // for a look in chrome://tracing or Perfetto
-  const traced = tracedCalls(traceBuffer);
+  const { calls: traced, gcs: audioThreadGcs } = tracedCalls(traceBuffer);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   expect(stats, 'the worklet answered').not.toBeNull();
   const t = stats!.timing;

@@ -236,11 +236,6 @@ export class SamplePath {
     } : null;
   }
 
-  /** True when the voice takes its share of the band above the model's (see the top of this file). */
-  get fullBand(): boolean {
-    return this.high !== null;
-  }
-
   /**
    * Takes input[c][at .. at + n) (n ≤ CHUNK): sanitised ({@link cleanSample}) into the delay line
    * and, at the model's rate, into {@link modelIn}. Adds the non-finite samples it replaced to
@@ -282,8 +277,8 @@ export class SamplePath {
     const high = this.high;
     if (high) {
       for (let c = 0; c < voice.length; c++) {
-        const k = high.up[c].process(frames[c], this.hop, high.out[c]), out = high.out[c], fifo = high.fifo[c];
-        for (let i = 0; i < k; i++) fifo[(this.fifoWrite + i) & this.fifoMask] = out[i];
+        const k = high.up[c].process(frames[c], this.hop, high.out[c]);
+        plainKernels.enqueue(high.out[c], k, high.fifo[c], this.fifoWrite); // plain arrays: JS loops on either path
       }
       // Ramped from the last hop's gain (gains[0]) to this one's (gains[1]).
       highBandGain(mask, mag, high.gains, 1);

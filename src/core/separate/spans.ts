@@ -96,11 +96,11 @@ export class SpanSeparator {
   }
 
   /** The next n samples of each input channel. */
-  feed(input: readonly Float32Array[], n: number, to = this.span.to): void {
+  feed(input: readonly Float32Array[], n: number): void {
     for (let done = 0; done < n; ) {
       const k = Math.min(this.block, n - done);
       for (let c = 0; c < this.piece.length; c++) this.piece[c] = input[c].subarray(done, done + k);
-      this.step(this.piece, k, to);
+      this.step(this.piece, k, this.span.to);
       done += k;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The export workers' output: blocks of both files collected into interleaved chunks of at most
+ * The export workers' output: progress, at most four times a second, and blocks of both files collected into interleaved chunks of at most
  * 2²¹ frames (48 s at 44.1 kHz, 16 MB of a stereo file), each posted as Blobs when it is full.
  * Making the Blob in the worker puts the copy into the browser's blob storage on the worker's
  * thread (not the page's, which would queue it behind every other part's); the chunk buffers are
@@ -10,6 +10,18 @@ import { interleave } from '../../io/wav.ts';
 import type { ExportMessage } from './messages.ts';
 
 const CHUNK_FRAMES = 1 << 21;
+
+/** A progress reporter that posts at most four times a second, and always once done reaches total. */
+export function throttledProgress(post: (msg: ExportMessage) => void): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last > 250 || done >= total) {
+      post({ type: 'progress', done: Math.min(done, total), total });
+      last = now;
+    }
+  };
+}
 
 export class ChunkSender {
   private readonly voice: Float32Array<ArrayBuffer>;

@@ -23,7 +23,7 @@ import { setMatrixBackend } from '../../core/linalg/matrix.ts';
 import { decodeModel, type Model } from '../../core/model/model.ts';
 import { separateSpan, type Span } from '../../core/separate/spans.ts';
 import type { GpuJsMode } from '../../gpu/kernels.ts';
-import { ChunkSender } from './chunks.ts';
+import { ChunkSender, throttledProgress } from './chunks.ts';
 import type { ExportMessage } from './messages.ts';
 import { wasmRefusal } from '../wasm-refusal.ts';
 
@@ -54,14 +54,7 @@ const post = (msg: ExportMessage, transfer: Transferable[] = []) => (self as unk
  */
 function runStream(model: Model, sampleRate: number, channels: Float32Array[], span: Span): string {
   const out = new ChunkSender(channels.length, span.to - span.from, post);
-  let lastPost = 0;
-  const sep = separateSpan(model, sampleRate, channels, span, (voice, accomp, offset, n) => out.add(voice, accomp, offset, n), (done, total) => {
-    const now = Date.now();
-    if (now - lastPost > 250 || done === total) {
-      post({ type: 'progress', done, total });
-      lastPost = now;
-    }
-  });
+  const sep = separateSpan(model, sampleRate, channels, span, (voice, accomp, offset, n) => out.add(voice, accomp, offset, n), throttledProgress(post));
   out.flush();
   return `stream, ${sep.fast ? 'WebAssembly SIMD' : 'JavaScript'}`;
 }

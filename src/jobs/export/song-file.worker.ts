@@ -18,7 +18,7 @@ import { decodeModel } from '../../core/model/model.ts';
 import { SpanSeparator, type Span } from '../../core/separate/spans.ts';
 import { openDecodedStream } from '../../io/decoded-stream.ts';
 import { decodeWavFrames, type WavLayout } from '../../io/wav.ts';
-import { ChunkSender } from './chunks.ts';
+import { ChunkSender, throttledProgress } from './chunks.ts';
 import type { ExportMessage } from './messages.ts';
 
 export interface SongFileRequest {
@@ -39,25 +39,13 @@ const post = (msg: ExportMessage) => (self as unknown as Worker).postMessage(msg
 /** Frames read from a WAV at once. */
 const PIECE = 1 << 18;
 
-/** Posts progress at most four times a second (and at the end). */
-function progress(): (done: number, total: number) => void {
-  let last = 0;
-  return (done, total) => {
-    const now = Date.now();
-    if (now - last > 250 || done >= total) {
-      post({ type: 'progress', done: Math.min(done, total), total });
-      last = now;
-    }
-  };
-}
-
 /** The span of a WAV: its first one or two channels read a piece at a time, in order. */
 function runWav(bytes: ArrayBuffer, file: Blob, layout: WavLayout, span: Span): string {
   const nch = Math.min(2, layout.channels), L = layout;
   const out = new ChunkSender(nch, span.to - span.from, post);
   const run = new SpanSeparator(decodeModel(bytes), L.sampleRate, nch, span, (v, a, offset, n) => out.add(v, a, offset, n));
   const reader = new FileReaderSync(), all = Array.from({ length: L.channels }, () => new Float32Array(PIECE));
-  const end = Math.min(L.frames, span.to + run.separator.latency), total = end - span.start, report = progress();
+  const end = Math.min(L.frames, span.to + run.separator.latency), total = end - span.start, report = throttledProgress(post);
   for (let at = span.start; at < end; ) {
     const k = Math.min(PIECE, end - at), from = L.dataOffset + at * L.frameBytes;
     const piece = new Uint8Array(reader.readAsArrayBuffer(file.slice(from, from + k * L.frameBytes)));
@@ -81,7 +69,7 @@ async function runCompressed(bytes: ArrayBuffer, file: Blob): Promise<ExportMess
     const estimate = Math.max(1, Math.round(stream.seconds * rate));
     const out = new ChunkSender(nch, estimate, post);
     const run = new SpanSeparator(decodeModel(bytes), rate, nch, { start: 0, from: 0, to: Infinity }, (v, a, offset, n) => out.add(v, a, offset, n));
-    const report = progress();
+    const report = throttledProgress(post);
     for await (const piece of stream.pieces()) {
       run.feed(piece, piece[0].length);
       report(run.fed, Math.max(estimate, run.fed + 1));
