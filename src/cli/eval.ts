@@ -56,6 +56,7 @@ const LEVER_LABELS: Record<string, string> = {
   '8-leak-finetune.nnrnmf': '+ 3000 more steps, dictionary update',
   '9-leak-finetune-fixed-dictionary.nnrnmf': '(the same 3000 steps, dictionary fixed)',
 };
+const SHIPPED_UNGATED_LABEL = '+ the mean of the two: the network shipped, without the presence gate (public/models/default.nnrnmf)';
 
 const HELP = `npm run eval -- --data DIR [--split dev] [options]
 
@@ -69,9 +70,12 @@ const HELP = `npm run eval -- --data DIR [--split dev] [options]
                     (${WHOLE_VOICE_RESIDUAL}: the page's Whole voice setting; 0: the paper's mask)
   --model-band      leave the input above the model's band (over 8 kHz for a 16 kHz model) all in
                     the accompaniment, as the separator did before it gave the voice its share
+  --no-presence-gate   run the shipped model and the --model files without the presence gate (the
+                    voice mask above 1.6 kHz believed only while the voice is present below 1.2 kHz);
+                    the paper's models and the lever steps before the gate always run without it
 
 Methods: ideal-binary, ideal-ratio, admm-rpca, prox-rpca, mult-rnmf, ${PAPER_MODELS.map((m) => m.key).join(', ')}, levers (every
-model in ${LEVERS_DIR}/, one row each), shipped
+model in ${LEVERS_DIR}/, one row each, then the shipped network without the presence gate), shipped
 `;
 
 interface Separation {
@@ -98,19 +102,23 @@ interface Method {
   separate?(signal: Float32Array, rate: number): Separation;
 }
 
-/** How the NN models run: the mask's residual weight (default: the model's), and whether the voice takes its share above the model's band (default: yes). */
+/**
+ * How the NN models run: the mask's residual weight (default: the model's), whether the voice takes
+ * its share above the model's band, and whether the presence gate runs (the separator's defaults: yes).
+ */
 interface RunOptions {
   residualWeight?: number;
   fullBand: boolean;
+  presenceGate: boolean;
 }
 
 /** A model as `npm run separate` runs it. */
-function modelMethod(key: string, label: string, model: Model, { residualWeight, fullBand }: RunOptions): Method {
+function modelMethod(key: string, label: string, model: Model, { residualWeight, fullBand, presenceGate }: RunOptions): Method {
   const run = residualWeight === undefined ? model : withResidualWeight(model, residualWeight);
   if (residualWeight !== undefined) label += ` [residual weight ${residualWeight}]`;
   if (!fullBand) label += ' [model band only]';
   const separate = (signal: Float32Array, rate: number): Separation => {
-    const r = separateChannels(run, rate, [signal], { fullBand });
+    const r = separateChannels(run, rate, [signal], { fullBand, presenceGate });
     return { voice: r.voice[0], accomp: r.accomp[0] };
   };
   return { key, label, run: (c) => separate(c.mixture, c.rate), separate };
@@ -145,6 +153,8 @@ function maskOf(fn: (v: number, a: number) => number, voice: Mat, accomp: Mat): 
 }
 
 function buildMethods(only: Set<string> | null, models: Map<string, Model>, runOptions: RunOptions): { methods: Method[]; skipped: string[] } {
+  // The paper's models and the steps before the presence gate ran without it.
+  const ungated: RunOptions = { ...runOptions, presenceGate: false };
   const all: Method[] = [
     {
       key: 'ideal-binary', label: 'Ideal binary mask',
@@ -199,8 +209,10 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>, runO
     if (files.length === 0) skipped.push(`levers (no model in ${LEVERS_DIR}/)`);
     for (const f of files) {
       const model = readModelFile(join(dir, f));
-      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model, runOptions));
+      all.push(modelMethod(`levers:${f}`, `${LEVER_LABELS[f] ?? String(model.info.name ?? f)} (${LEVERS_DIR}/${f})`, model, ungated));
     }
+    const shipped = models.get('shipped');
+    if (shipped && files.length > 0) all.push(modelMethod('levers:shipped-ungated', SHIPPED_UNGATED_LABEL, shipped, ungated));
   }
   for (const pm of [...PAPER_MODELS, { key: 'shipped', label: 'Shipped model (public/models/default.nnrnmf)', file: '' }]) {
     const model = models.get(pm.key);
@@ -208,7 +220,9 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>, runO
       if (!only || only.has(pm.key)) skipped.push(`${pm.key} (no model file ${pm.file || shippedModelPath})`);
       continue;
     }
-    all.push(modelMethod(pm.key, pm.label, model, runOptions));
+    const shipped = pm.key === 'shipped';
+    const label = shipped && !runOptions.presenceGate ? `${pm.label} [no presence gate]` : pm.label;
+    all.push(modelMethod(pm.key, label, model, shipped ? runOptions : ungated));
   }
   const methods = only ? all.filter((m) => only.has(m.key) || (only.has('levers') && m.key.startsWith('levers:'))) : all;
   // --methods '' (empty) with --model: only the given models.
@@ -228,7 +242,7 @@ function main(argv: string[]): void {
     options: {
       help: { type: 'boolean' }, data: { type: 'string' }, split: { type: 'string' }, methods: { type: 'string' },
       pick: { type: 'string' }, json: { type: 'string' }, model: { type: 'string', multiple: true }, 'residual-weight': { type: 'string' },
-      'model-band': { type: 'boolean' },
+      'model-band': { type: 'boolean' }, 'no-presence-gate': { type: 'boolean' },
     },
   });
   if (a.help) {
@@ -258,8 +272,8 @@ function main(argv: string[]): void {
     const path = join(repoRoot, pm.file);
     if (existsSync(path) && (!only || only.has(pm.key) || (pm.key === 'nn-rnmf-untrained' && only.has('mult-rnmf')))) models.set(pm.key, readModelFile(path));
   }
-  if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
-  const runOptions: RunOptions = { residualWeight, fullBand: !a['model-band'] };
+  if (existsSync(shippedModelPath) && (!only || only.has('shipped') || only.has('levers') || only.has('mult-rnmf'))) models.set('shipped', readModelFile(shippedModelPath));
+  const runOptions: RunOptions = { residualWeight, fullBand: !a['model-band'], presenceGate: !a['no-presence-gate'] };
   const { methods, skipped } = buildMethods(only, models, runOptions);
   for (const file of a.model ?? []) {
     const model = readModelFile(file);

@@ -30,6 +30,7 @@
 import { gemm, mat, type Mat } from '../linalg/matrix.ts';
 import type { Model } from '../model/model.ts';
 import { createTrainable } from '../network/train.ts';
+import { PresenceGate } from '../signal/presence-gate.ts';
 import { Resampler } from '../signal/resample.ts';
 import { StftKernel } from '../signal/stft.ts';
 import { WasmStft } from '../signal/stft-wasm.ts';
@@ -44,6 +45,8 @@ export interface BatchOptions {
   batch?: number;
   /** The voice's share of the band above the model's, as the separator's `fullBand` (default true). */
   fullBand?: boolean;
+  /** The presence gate on the voice mask, as the separator's `presenceGate` (default true). */
+  presenceGate?: boolean;
   /** Called after each block: frames done, frames in all. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -144,6 +147,8 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
   // The band above the model's (sample-path.ts): each frame's gain, from its mask's top octave.
   const fullBand = (opts.fullBand ?? true) && sampleRate > h.sampleRate;
   const gains = new Float64Array(fullBand ? frames : 0);
+  // Frame after frame in stage C, as the separator runs it.
+  const gate = (opts.presenceGate ?? true) ? new PresenceGate(h.sampleRate, h.fftSize, h.hop) : null;
   timings.analysis += now() - t0;
 
   for (let b0 = 0; b0 < frames; b0 += cols) {
@@ -175,6 +180,7 @@ export function separateBatch(model: Model, sampleRate: number, input: Float32Ar
       synthesis.accomp.set(US.data.subarray(k * m, (k + 1) * m));
       synthesis.softMask();
       badFrames += guardMask(synthesis.mask);
+      gate?.apply(synthesis.mask, synthesis.mag);
       synthesis.synthesize();
       for (let c = 0; c < C; c++) voiceModel[c].set(synthesis.out[c], j * H);
       if (fullBand) highBandGain(synthesis.mask, synthesis.mag, gains, j);

@@ -38,6 +38,7 @@
 import { HEADER_RANGES, inRange, type Model } from '../model/model.ts';
 import { createEncoder, type Encoder } from '../network/encoders.ts';
 import { loadWasmEncoder } from '../network/encoder-wasm.ts';
+import { PresenceGate } from '../signal/presence-gate.ts';
 import { loadResampleKernel } from '../signal/resample.ts';
 import { FrameBuffer, StftKernel } from '../signal/stft.ts';
 import { loadWasmStft, WasmStft } from '../signal/stft-wasm.ts';
@@ -60,6 +61,11 @@ export interface SeparatorOptions {
    * as the separator did before.
    */
   fullBand?: boolean;
+  /**
+   * Believe the voice mask above 1.6 kHz only while the voice is present below 1.2 kHz
+   * (signal/presence-gate.ts; default true). false runs the network's mask as it is.
+   */
+  presenceGate?: boolean;
 }
 
 /**
@@ -99,6 +105,7 @@ export class Separator {
   /** The frame path's frames, filled hop by hop. */
   private readonly frames: FrameBuffer[];
   private residual: number;
+  private readonly gate: PresenceGate | null;
 
   constructor(model: Model, inputRate: number, channels: number, opts: SeparatorOptions = {}) {
     if (channels !== 1 && channels !== 2) throw new Error(`the separator takes mono or stereo input, not ${channels} channels`);
@@ -128,6 +135,7 @@ export class Separator {
     this.samples = p.samples;
     this.frames = p.path.frames.map((storage) => new FrameBuffer(h.fftSize, h.hop, storage));
     this.residual = h.residualWeight;
+    this.gate = (opts.presenceGate ?? true) ? new PresenceGate(h.sampleRate, h.fftSize, h.hop) : null;
     this.reset();
   }
 
@@ -166,6 +174,7 @@ export class Separator {
   /** Back to silence: as if freshly constructed. */
   reset(): void {
     this.path.reset();
+    this.gate?.reset();
     for (const f of this.frames) f.reset();
     this.samples.reset();
     this.counters.frames = 0;
@@ -209,6 +218,7 @@ export class Separator {
     this.encoder.run(path.mag, path.voice, path.accomp);
     path.softMask();
     this.counters.badFrames += guardMask(path.mask);
+    this.gate?.apply(path.mask, path.mag);
     path.synthesize();
     // The frames' oldest hop is this hop's input as the synthesis delays it (for the band above the model's).
     this.samples.queue(path.out, path.frames, path.mask, path.mag);
