@@ -30,11 +30,12 @@ const RATE = Number(process.env.E2E_CPU_THROTTLE ?? 4);
 const SECONDS = Number(process.env.E2E_TIMING_SECONDS ?? 60);
 
 // One retry, this file only. On a virtual machine the time the host takes the CPU away (steal) is
-// still counted as the audio thread's CPU time: in one full-suite run on a 2-core VM with ≈ 17 %
-// steal, every call ran 2.4× its usual median and one reached 5.1 ms "CPU", where the same code
+// still counted as the audio thread's CPU time: in one full-suite run on a 2-core VM (top showed 17 %
+// steal that day), every call ran 2.4× its usual median and one reached 5.1 ms "CPU", where the same code
 // alone gave 1.8 ms at worst. A real overrun (the code too slow) fails both attempts; Playwright
 // reports a pass on the second as flaky, with both attempts' figures printed.
 test.describe.configure({ retries: 1 });
+
 /** Frames per second the network runs: 16 kHz, hop 256. */
 const FRAME_RATE = 16000 / 256;
 
