@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readModelFile } from '../src/cli/common.ts';
+import { listItems, mixture } from '../src/cli/dataset.ts';
 import { repoRoot, sharedData, shippedModelPath } from '../src/cli/paths.ts';
 import { separateChannels, type SeparatorOptions } from '../src/core/separate/separator.ts';
 import { decodeWav, encodeWav, type Audio } from '../src/io/wav.ts';
@@ -18,15 +19,14 @@ import { decodeWav, encodeWav, type Audio } from '../src/io/wav.ts';
 const { values: a } = parseArgs({ options: { out: { type: 'string' } } });
 const outDir = a.out ?? join(repoRoot, 'out', 'listening');
 
-const read = (path: string) => decodeWav(new Uint8Array(readFileSync(path)), path);
-const stemsMix = (item: string): Audio => {
-  const v = read(join(sharedData, 'stems', item, 'voice.wav')), acc = read(join(sharedData, 'stems', item, 'accomp.wav'));
-  return { sampleRate: v.sampleRate, channels: v.channels.map((ch, c) => ch.map((x, i) => x + acc.channels[c][i])) };
-};
+const demo = join(repoRoot, 'public', 'demo', 'demo-song.wav');
 const songs: { name: string; audio: Audio }[] = [
-  { name: 'demo-song', audio: read(join(repoRoot, 'public', 'demo', 'demo-song.wav')) },
-  { name: 'music_delta_80s_rock', audio: stemsMix('music_delta_80s_rock') },
-  { name: 'ikala_10161_chorus', audio: stemsMix('ikala_10161_chorus') },
+  { name: 'demo-song', audio: decodeWav(new Uint8Array(readFileSync(demo)), demo) },
+  // The full-band stems (music_delta_80s_rock, ikala_10161_chorus): voice + accompaniment.
+  ...listItems(join(sharedData, 'stems')).map((ref) => {
+    const item = ref.load();
+    return { name: item.name, audio: { sampleRate: item.sampleRate, channels: [mixture(item)] } };
+  }),
 ];
 const runs: { name: string; file: string; opts: SeparatorOptions }[] = [
   { name: 'before', file: join(repoRoot, 'models', 'quality', '0-before.nnrnmf'), opts: { fullBand: false, presenceGate: false } },

@@ -220,9 +220,9 @@ function buildMethods(only: Set<string> | null, models: Map<string, Model>, runO
       if (!only || only.has(pm.key)) skipped.push(`${pm.key} (no model file ${pm.file || shippedModelPath})`);
       continue;
     }
-    const shipped = pm.key === 'shipped';
-    const label = shipped && !runOptions.presenceGate ? `${pm.label} [no presence gate]` : pm.label;
-    all.push(modelMethod(pm.key, label, model, shipped ? runOptions : ungated));
+    const isShipped = pm.key === 'shipped';
+    const label = isShipped && !runOptions.presenceGate ? `${pm.label} [no presence gate]` : pm.label;
+    all.push(modelMethod(pm.key, label, model, isShipped ? runOptions : ungated));
   }
   const methods = only ? all.filter((m) => only.has(m.key) || (only.has('levers') && m.key.startsWith('levers:'))) : all;
   // --methods '' (empty) with --model: only the given models.

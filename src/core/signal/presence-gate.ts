@@ -12,7 +12,7 @@
  *
  * A frame whose energy lies mostly above the gate (a sibilant, a breath) holds no evidence against
  * the voice: a tenth of its upper energy counts as voice below, so such a frame opens the gate
- * rather than closing it. A singer alone keeps every band to 0.1 dB (the `voice_only/` voices).
+ * rather than closing it. A singer alone keeps every band to 0.01 dB (the `voice_only/` voices).
  *
  * The gate runs on the mask between softMask() and synthesis, the same in every path (the stream
  * separator and the batch one); it reads the frame's normalised magnitudes and keeps one number.
@@ -58,7 +58,7 @@ export class PresenceGate {
     for (let i = this.gatedFrom; i < m; i++) upper += mag[i] * mag[i];
     const asVoice = voice + PRESENCE_GATE.upperAsVoice * upper, all = asVoice + accomp;
     let target = all > 0 ? Math.min(1, asVoice / all / PRESENCE_GATE.openShare) : 0;
-    // A frame that is not finite (guardMask zeroes its mask) leaves the opening as it was.
+    // A frame whose magnitudes are not finite leaves the opening as it was.
     if (!(target >= 0)) target = this.opening;
     this.opening = target >= this.opening ? target : this.release * this.opening + (1 - this.release) * target;
     const g = this.opening;
