@@ -310,3 +310,21 @@ export function emit(fifo: usize, r: i32, fifoMask: i32, line: usize, d: i32, li
     d = (d + run) & lineMask;
   }
 }
+
+/**
+ * emit() with the band above the model's (sample-path.ts, fullBand): per sample, with x = line[d + i],
+ * voice[i] = fifo[r + i] + gain[r + i]·(x − low[r + i]) and accomp[i] = x − voice[i], computed in
+ * f64 and rounded once to f32, as the JS loop computes them (so both paths give the same bits).
+ * fifo, low and gain are rings of fifoMask + 1 floats read from r; line one of lineMask + 1 from d.
+ */
+export function emitFullBand(fifo: usize, low: usize, gain: usize, r: i32, fifoMask: i32, line: usize, d: i32, lineMask: i32, voice: usize, accomp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const f = <usize>r << 2, o = <usize>i << 2;
+    const x = <f64>load<f32>(line + (<usize>d << 2));
+    const y = <f64>load<f32>(fifo + f) + <f64>load<f32>(gain + f) * (x - <f64>load<f32>(low + f));
+    store<f32>(voice + o, <f32>y);
+    store<f32>(accomp + o, <f32>(x - y));
+    r = (r + 1) & fifoMask;
+    d = (d + 1) & lineMask;
+  }
+}

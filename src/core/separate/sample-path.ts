@@ -19,7 +19,7 @@
  * earlier, whatever the block sizes.
  *
  * One class for both implementations; only the loops over samples differ ({@link SampleKernels}):
- * JS loops, or the wasm kernel's (WasmStft.ingest/emit) with every buffer in the wasm arena, so that
+ * JS loops, or the wasm kernel's (WasmStft.ingest/emit/emitFullBand) with every buffer in the wasm arena, so that
  * the copies between them are memmoves and no number crosses into JS per sample or frame.
  */
 import type { ModelHeader } from '../model/model.ts';
@@ -82,6 +82,12 @@ interface SampleKernels {
   enqueue(src: Float32Array, n: number, ring: Float32Array, w: number): void;
   /** voice[at + i] = fifo[r + i], accomp[at + i] = line[d + i] − fifo[r + i] for i < n. */
   emit(fifo: Float32Array, r: number, line: Float32Array, d: number, voice: Float32Array, accomp: Float32Array, at: number, n: number): void;
+  /**
+   * emit() with the voice's share of the band above the model's: with x = line[d + i],
+   * voice[at + i] = fifo[r + i] + gain[r + i]·(x − low[r + i]), accomp[at + i] = x − voice[at + i]
+   * (fifo, low and gain: rings of one length), in f64 and rounded once (both kernels alike).
+   */
+  emitFullBand(fifo: Float32Array, low: Float32Array, gain: Float32Array, r: number, line: Float32Array, d: number, voice: Float32Array, accomp: Float32Array, at: number, n: number): void;
 }
 
 const plainKernels: SampleKernels = {
@@ -114,6 +120,16 @@ const plainKernels: SampleKernels = {
       const y = fifo[r];
       voice[at + i] = y;
       accomp[at + i] = line[d] - y;
+      r = (r + 1) & fifoMask;
+      d = (d + 1) & lineMask;
+    }
+  },
+  emitFullBand(fifo, low, gain, r, line, d, voice, accomp, at, n) {
+    const fifoMask = fifo.length - 1, lineMask = line.length - 1;
+    for (let i = 0; i < n; i++) {
+      const x = line[d], y = fifo[r] + gain[r] * (x - low[r]);
+      voice[at + i] = y;
+      accomp[at + i] = x - y;
       r = (r + 1) & fifoMask;
       d = (d + 1) & lineMask;
     }
@@ -153,8 +169,18 @@ class WasmSampleKernels implements SampleKernels {
   }
 
   emit(fifo: Float32Array, r: number, line: Float32Array, d: number, voice: Float32Array, accomp: Float32Array, at: number, n: number): void {
+    this.stft.emit(fifo, r, line, d, this.voice, this.accomp, n);
+    this.copyOut(voice, accomp, at, n);
+  }
+
+  emitFullBand(fifo: Float32Array, low: Float32Array, gain: Float32Array, r: number, line: Float32Array, d: number, voice: Float32Array, accomp: Float32Array, at: number, n: number): void {
+    this.stft.emitFullBand(fifo, low, gain, r, line, d, this.voice, this.accomp, n);
+    this.copyOut(voice, accomp, at, n);
+  }
+
+  /** The kernel's n outputs into voice and accomp from index at. */
+  private copyOut(voice: Float32Array, accomp: Float32Array, at: number, n: number): void {
     const vo = this.voice, ao = this.accomp;
-    this.stft.emit(fifo, r, line, d, vo, ao, n);
     if ((n === QUANTUM || n === CHUNK) && voice.length >= at + n && accomp.length >= at + n) {
       // One memcpy each (views of exactly n samples exist for these two sizes).
       voice.set(n === QUANTUM ? this.voiceQuantum : vo, at);
@@ -201,7 +227,7 @@ export class SamplePath {
   private readonly lineMask: number;
   private lineWrite = 0;
   /** The band above the model's (fullBand): the frames' input resampled as the voice is, into FIFOs beside the voice's, and a gain per output sample. */
-  private readonly high: { up: Resampler[]; out: Float32Array[]; fifo: Float32Array[]; gain: Float32Array; gains: Float64Array } | null;
+  private readonly high: { up: Resampler[]; out: Float32Array[]; fifo: Float32Array[]; gain: Float32Array[]; gains: Float64Array } | null;
 
   /**
    * With `stft` (the wasm frame path), its kernels, and every buffer in its arena (the caller
@@ -230,8 +256,8 @@ export class SamplePath {
     this.high = opts.fullBand && inputRate > h.sampleRate ? {
       up: Array.from({ length: channels }, () => new Resampler(h.sampleRate, inputRate, { delayNumerator: delays.a, ...shared })),
       out: buffers(arena, channels, upOut),
-      fifo: Array.from({ length: channels }, () => new Float32Array(fifoSize)),
-      gain: new Float32Array(fifoSize),
+      fifo: buffers(arena, channels, fifoSize),
+      gain: buffers(arena, 1, fifoSize), // one ring, for every channel
       gains: new Float64Array(2),
     } : null;
   }
@@ -278,12 +304,12 @@ export class SamplePath {
     if (high) {
       for (let c = 0; c < voice.length; c++) {
         const k = high.up[c].process(frames[c], this.hop, high.out[c]);
-        plainKernels.enqueue(high.out[c], k, high.fifo[c], this.fifoWrite); // plain arrays: JS loops on either path
+        this.kernels.enqueue(high.out[c], k, high.fifo[c], this.fifoWrite);
       }
       // Ramped from the last hop's gain (gains[0]) to this one's (gains[1]).
       highBandGain(mask, mag, high.gains, 1);
-      const g0 = high.gains[0], g = high.gains[1];
-      for (let i = 0; i < produced; i++) high.gain[(this.fifoWrite + i) & this.fifoMask] = g0 + ((g - g0) * (i + 1)) / produced;
+      const g0 = high.gains[0], g = high.gains[1], gain = high.gain[0];
+      for (let i = 0; i < produced; i++) gain[(this.fifoWrite + i) & this.fifoMask] = g0 + ((g - g0) * (i + 1)) / produced;
       high.gains[0] = g;
     }
     this.fifoWrite = w;
@@ -293,19 +319,11 @@ export class SamplePath {
   emit(voice: readonly Float32Array[], accomp: readonly Float32Array[], at: number, n: number): void {
     // The sample written `latency` samples before input i sits `latency` slots behind it.
     const d = (this.lineWrite - this.latency + this.lineMask + 1) & this.lineMask;
-    for (let c = 0; c < this.fifo.length; c++) this.kernels.emit(this.fifo[c], this.fifoRead, this.line[c], d, voice[c], accomp[c], at, n);
-    const high = this.high;
-    if (high) {
-      // The voice's share of the band above the model's: gain × (delayed input − its band-limited self).
-      const fm = this.fifoMask, lm = this.lineMask, gain = high.gain;
-      for (let c = 0; c < this.fifo.length; c++) {
-        const line = this.line[c], low = high.fifo[c], v = voice[c], a = accomp[c];
-        for (let i = 0, r = this.fifoRead, k = d; i < n; i++, r = (r + 1) & fm, k = (k + 1) & lm) {
-          const x = line[k], y = v[at + i] + gain[r] * (x - low[r]);
-          v[at + i] = y;
-          a[at + i] = x - y;
-        }
-      }
+    const high = this.high, k = this.kernels;
+    for (let c = 0; c < this.fifo.length; c++) {
+      // With fullBand, the voice's share of the band above the model's: gain × (delayed input − its band-limited self).
+      if (high) k.emitFullBand(this.fifo[c], high.fifo[c], high.gain[0], this.fifoRead, this.line[c], d, voice[c], accomp[c], at, n);
+      else k.emit(this.fifo[c], this.fifoRead, this.line[c], d, voice[c], accomp[c], at, n);
     }
     this.fifoRead = (this.fifoRead + n) & this.fifoMask;
     this.lineWrite = (this.lineWrite + n) & this.lineMask;
@@ -318,7 +336,7 @@ export class SamplePath {
     if (this.high) {
       for (const r of this.high.up) r.reset();
       for (const f of this.high.fifo) f.fill(0);
-      this.high.gain.fill(0);
+      this.high.gain[0].fill(0);
       this.high.gains[0] = 0;
     }
     for (const l of this.line) l.fill(0);

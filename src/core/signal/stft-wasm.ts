@@ -26,6 +26,7 @@ interface StftExports {
   synthesize(desc: number): void;
   ingest(src: number, n: number, ring: number, w: number, ringMask: number, limit: number): number;
   emit(fifo: number, r: number, fifoMask: number, line: number, d: number, lineMask: number, voice: number, accomp: number, n: number): void;
+  emitFullBand(fifo: number, low: number, gain: number, r: number, fifoMask: number, line: number, d: number, lineMask: number, voice: number, accomp: number, n: number): void;
 }
 
 const wasm = new EmbeddedModule<StftExports>(stftWasmBase64);
@@ -171,6 +172,14 @@ export class WasmStft {
   /** voice[i] = fifo[r + i], accomp[i] = line[d + i] − voice[i] for i < n (all views of the arena; rings wrap). */
   emit(fifo: Float32Array, r: number, line: Float32Array, d: number, voice: Float32Array, accomp: Float32Array, n: number): void {
     this.k.emit(fifo.byteOffset, r, fifo.length - 1, line.byteOffset, d, line.length - 1, voice.byteOffset, accomp.byteOffset, n);
+  }
+
+  /**
+   * With the band above the model's: voice[i] = fifo[r + i] + gain[r + i]·(line[d + i] − low[r + i]),
+   * accomp[i] = line[d + i] − voice[i] (fifo, low and gain: rings of one length; all views of the arena).
+   */
+  emitFullBand(fifo: Float32Array, low: Float32Array, gain: Float32Array, r: number, line: Float32Array, d: number, voice: Float32Array, accomp: Float32Array, n: number): void {
+    this.k.emitFullBand(fifo.byteOffset, low.byteOffset, gain.byteOffset, r, fifo.length - 1, line.byteOffset, d, line.length - 1, voice.byteOffset, accomp.byteOffset, n);
   }
 
   /** Clears the overlap-add accumulators, the frames and the level tracker (back to silence). */
