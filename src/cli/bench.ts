@@ -5,7 +5,8 @@
  * dense network (the baseline), measured in the same process on the same audio:
  * - the worklet's whole per-frame path (core/separator.ts: resampling, STFT, network, masks,
  *   inverse STFT, stereo) fed 128-sample render quanta, at the model's rate and at 44.1 / 48 kHz;
- *   cost per STFT frame and real-time factor = audio seconds per CPU second (one core);
+ *   cost per STFT frame and real-time factor = audio seconds per CPU second (one core); above the
+ *   model's rate also the shipped model's cost per frame without the full band (fullBand: false);
  * - the network alone, per frame;
  * - model load time (decode + validate + build the separator);
  * - offline whole-file separation (the CLI's path) of a stereo song.
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { decodeModel, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
 import { algorithm1Model, createEncoder } from '../core/network/encoders.ts';
 import { resampleSignal } from '../core/signal/resample.ts';
-import { separateChannels, Separator } from '../core/separate/separator.ts';
+import { separateChannels, Separator, type SeparatorOptions } from '../core/separate/separator.ts';
 import { decodeWav } from '../io/wav.ts';
 import { cliMain, readModelFile, UsageError } from './common.ts';
 import { repoRoot, shippedModelPath } from './paths.ts';
@@ -51,8 +52,8 @@ function cpuSeconds(fn: () => void): number {
 }
 
 /** The worklet's path: 128-sample quanta through one Separator, as an AudioWorkletProcessor sees them. */
-function workletPath(model: Model, rate: number, input: Float32Array[]): { rtf: number; msPerFrame: number } {
-  const sep = new Separator(model, rate, input.length);
+function workletPath(model: Model, rate: number, input: Float32Array[], opts: SeparatorOptions = {}): { rtf: number; msPerFrame: number } {
+  const sep = new Separator(model, rate, input.length, opts);
   const q = 128, n = input[0].length;
   const inViews = input.map(() => new Float32Array(q));
   const voice = input.map(() => new Float32Array(q)), accomp = input.map(() => new Float32Array(q));
@@ -123,10 +124,16 @@ function main(argv: string[]): void {
       row[`${name}_rtf`] = stat(rtfs);
       row[`${name}_ms_per_frame`] = stat(ms);
     }
+    if (rate > shipped.header.sampleRate) {
+      // What the band above the model's costs (a resampler per channel, a loop per sample).
+      const ms: number[] = [];
+      for (let r = 0; r < runs; r++) ms.push(workletPath(shipped, rate, inputs[rate], { fullBand: false }).msPerFrame);
+      row.model_band_ms_per_frame = stat(ms);
+    }
     result[`worklet_${rate}`] = row;
     log(`  ${String(rate).padStart(5)} Hz input: shipped ${fmt(row.shipped_rtf)}× real time (${fmt(row.shipped_ms_per_frame, 3)} ms/frame); ` +
       `dense ${fmt(row.dense_rtf)}× (${fmt(row.dense_ms_per_frame, 3)} ms/frame); speed-up ${(row.shipped_rtf.median / row.dense_rtf.median).toFixed(1)}×; ` +
-      `with Whole voice ${fmt(row.whole_voice_rtf)}×`);
+      `with Whole voice ${fmt(row.whole_voice_rtf)}×` + (row.model_band_ms_per_frame ? `; without the full band ${fmt(row.model_band_ms_per_frame, 3)} ms/frame` : ''));
   }
 
   log('');

@@ -139,11 +139,17 @@ describe('the separator: fast path = plain path', () => {
           const before = young();
           reading = Math.min(reading, young() - before);
         }
-        let grown = 0;
-        for (let w = 0; w < 10; w++) {
-          const before = young();
-          for (let k = 0; k < 2000; k++) feed(w * 2000 + k);
-          grown += Math.max(0, young() - before - reading);
+        // Up to three attempts: an allocation per frame shows in every one, while code still waiting
+        // for the optimising compiler shows only until it arrives (on a loaded machine the background
+        // compile can come after the warm-up: one CI run read 410 B per call in the first attempt).
+        let grown = Infinity;
+        for (let attempt = 0; attempt < 3 && grown >= 8 * 1024; attempt++) {
+          grown = 0;
+          for (let w = 0; w < 10; w++) {
+            const before = young();
+            for (let k = 0; k < 2000; k++) feed(w * 2000 + k);
+            grown += Math.max(0, young() - before - reading);
+          }
         }
         // 16 bytes per frame would be ≥ 58 kB here (≥ 3600 frames); a stray JIT event a few kB.
         expect(grown, `${fast ? 'fast' : 'plain'} path, ${rate} Hz`).toBeLessThan(8 * 1024);
