@@ -2,7 +2,8 @@
  * npm run bench [-- --json] [--runs N] [--seconds S]
  *
  * Speed of the separator, as ratios against real time, for the shipped model and for the paper's
- * dense network (the baseline), measured in the same process on the same audio:
+ * dense network (the baseline), measured in the same process on the same audio, taking turns run by
+ * run:
  * - the worklet's whole per-frame path (core/separator.ts: resampling, STFT, network, masks,
  *   inverse STFT, stereo) fed 128-sample render quanta, at the model's rate and at 44.1 / 48 kHz;
  *   cost per STFT frame and real-time factor = audio seconds per CPU second (one core); above the
@@ -105,6 +106,7 @@ function main(argv: string[]): void {
 
   // Warm up the JIT on every path once.
   for (const [, m] of models) for (const rate of Object.keys(inputs)) workletPath(m, Number(rate), inputs[Number(rate)].map((c) => c.subarray(0, 16000)));
+  workletPath(shipped, 44100, song44.map((c) => c.subarray(0, 16000)), { fullBand: false });
 
   const result: Record<string, unknown> = {};
   log(`Benchmark: ${runs} runs of ${(take / demo.sampleRate).toFixed(0)} s of the demo song (stereo), one core; median [min–max]`);
@@ -113,22 +115,23 @@ function main(argv: string[]): void {
   log('Worklet path (128-sample quanta; resampling, STFT, network, masks, inverse STFT, stereo):');
   const fmt = (s: Stat, d = 0) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
   for (const rate of Object.keys(inputs).map(Number)) {
-    const row: Record<string, Stat> = {};
-    for (const [name, m] of models) {
-      const rtfs: number[] = [], ms: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        const x = workletPath(m, rate, inputs[rate]);
-        rtfs.push(x.rtf);
-        ms.push(x.msPerFrame);
+    // The paths take turns, run by run, so that a slow stretch of a busy machine falls on all of
+    // them alike. Above the model's rate also the shipped model without the full band (what the
+    // band above the model's costs: a resampler per channel, a loop per sample).
+    const paths: [string, Model, SeparatorOptions][] = models.map(([name, m]) => [name, m, {}]);
+    if (rate > shipped.header.sampleRate) paths.push(['model_band', shipped, { fullBand: false }]);
+    const rtfs = new Map<string, number[]>(paths.map(([name]) => [name, []])), ms = new Map<string, number[]>(paths.map(([name]) => [name, []]));
+    for (let r = 0; r < runs; r++) {
+      for (const [name, m, opts] of paths) {
+        const x = workletPath(m, rate, inputs[rate], opts);
+        rtfs.get(name)!.push(x.rtf);
+        ms.get(name)!.push(x.msPerFrame);
       }
-      row[`${name}_rtf`] = stat(rtfs);
-      row[`${name}_ms_per_frame`] = stat(ms);
     }
-    if (rate > shipped.header.sampleRate) {
-      // What the band above the model's costs (a resampler per channel, a loop per sample).
-      const ms: number[] = [];
-      for (let r = 0; r < runs; r++) ms.push(workletPath(shipped, rate, inputs[rate], { fullBand: false }).msPerFrame);
-      row.model_band_ms_per_frame = stat(ms);
+    const row: Record<string, Stat> = {};
+    for (const [name] of paths) {
+      row[`${name}_rtf`] = stat(rtfs.get(name)!);
+      row[`${name}_ms_per_frame`] = stat(ms.get(name)!);
     }
     result[`worklet_${rate}`] = row;
     log(`  ${String(rate).padStart(5)} Hz input: shipped ${fmt(row.shipped_rtf)}× real time (${fmt(row.shipped_ms_per_frame, 3)} ms/frame); ` +
