@@ -104,9 +104,16 @@ function main(argv: string[]): void {
   // The shipped model with the page's Whole voice switch on (a different mask, the same network).
   const models: [string, Model][] = [['shipped', shipped], ['dense', dense], ['whole_voice', withResidualWeight(shipped, WHOLE_VOICE_RESIDUAL)]];
 
+  // The paths measured at each rate; above the model's rate also the shipped model without the full
+  // band (what the band above the model's costs: a resampler per channel, a loop per sample).
+  const pathsAt = (rate: number): [string, Model, SeparatorOptions][] => [
+    ...models.map(([name, m]): [string, Model, SeparatorOptions] => [name, m, {}]),
+    ...(rate > shipped.header.sampleRate ? [['model_band', shipped, { fullBand: false }] as [string, Model, SeparatorOptions]] : []),
+  ];
+  const rates = Object.keys(inputs).map(Number);
+
   // Warm up the JIT on every path once.
-  for (const [, m] of models) for (const rate of Object.keys(inputs)) workletPath(m, Number(rate), inputs[Number(rate)].map((c) => c.subarray(0, 16000)));
-  workletPath(shipped, 44100, song44.map((c) => c.subarray(0, 16000)), { fullBand: false });
+  for (const rate of rates) for (const [, m, opts] of pathsAt(rate)) workletPath(m, rate, inputs[rate].map((c) => c.subarray(0, 16000)), opts);
 
   const result: Record<string, unknown> = {};
   log(`Benchmark: ${runs} runs of ${(take / demo.sampleRate).toFixed(0)} s of the demo song (stereo), one core; median [min–max]`);
@@ -114,12 +121,9 @@ function main(argv: string[]): void {
   log('');
   log('Worklet path (128-sample quanta; resampling, STFT, network, masks, inverse STFT, stereo):');
   const fmt = (s: Stat, d = 0) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
-  for (const rate of Object.keys(inputs).map(Number)) {
-    // The paths take turns, run by run, so that a slow stretch of a busy machine falls on all of
-    // them alike. Above the model's rate also the shipped model without the full band (what the
-    // band above the model's costs: a resampler per channel, a loop per sample).
-    const paths: [string, Model, SeparatorOptions][] = models.map(([name, m]) => [name, m, {}]);
-    if (rate > shipped.header.sampleRate) paths.push(['model_band', shipped, { fullBand: false }]);
+  for (const rate of rates) {
+    // The paths take turns, run by run, so that a slow stretch of a busy machine falls on all of them alike.
+    const paths = pathsAt(rate);
     const rtfs = new Map<string, number[]>(paths.map(([name]) => [name, []])), ms = new Map<string, number[]>(paths.map(([name]) => [name, []]));
     for (let r = 0; r < runs; r++) {
       for (const [name, m, opts] of paths) {
