@@ -12,7 +12,8 @@
  * 2e-6 in practice). The same zeros are skipped: inputs, code changes d and
  * low-rank codes that are exactly 0 cost nothing.
  *
- * Layout in wasm memory (floats; every vector zero-padded to a multiple of 4: mp ≥ m, qp ≥ q, …):
+ * Layout in wasm memory (floats; every vector zero-padded to a multiple of 4: mp ≥ m, qp ≥ q, …;
+ * every matrix packed for the kernel's row blocks, see {@link writePacked}):
  *   Bin        (qp + rwp) × m      column i = [Ws[:, i]; Qw[:, i]]
  *   wo         mp
  *   Pw         mp × rw
@@ -89,6 +90,36 @@ function copyFirst(dst: Float32Array, src: Float32Array, m: number): void {
   else for (let i = 0; i < m; i++) dst[i] = src[i];
 }
 
+/**
+ * The kernel's row blocks for a product with `rows` rows (a multiple of 4): ⌈rows / 28⌉ blocks of
+ * as equal sizes as possible, in f32x4 vectors, the smaller ones first (wasm/assembly/encoder.ts,
+ * gemvList, splits the rows by the same rule).
+ */
+export function rowBlocks(rows: number): number[] {
+  const nv = rows >> 2, blocks = Math.ceil(nv / 7);
+  const small = Math.floor(nv / blocks), big = blocks - (nv % blocks);
+  return Array.from({ length: blocks }, (_, b) => (b < big ? small : small + 1));
+}
+
+/**
+ * Writes a rows × cols matrix into f from float index `at`, packed as the kernel reads it: row
+ * block by row block ({@link rowBlocks}), each block's part of column 0, then of column 1, …
+ * (so a block walks its panel front to back). column(j, col) fills col (rows floats, zeroed) with
+ * column j.
+ */
+function writePacked(f: Float32Array, at: number, rows: number, cols: number, column: (j: number, col: Float32Array) => void): void {
+  const col = new Float32Array(rows);
+  const blocks = rowBlocks(rows);
+  for (let j = 0; j < cols; j++) {
+    col.fill(0);
+    column(j, col);
+    for (let b = 0, r = 0; b < blocks.length; r += 4 * blocks[b], b++) {
+      const w = 4 * blocks[b];
+      f.set(col.subarray(r, r + w), at + cols * r + j * w);
+    }
+  }
+}
+
 /** True when a is a view of exactly the region b views. */
 const sameView = (a: Float32Array, b: Float32Array) => a.byteOffset === b.byteOffset && a.buffer === b.buffer;
 
@@ -159,16 +190,15 @@ export class WasmStructuredEncoder {
       ar.i32(desc, ints.length).set(ints);
       const f = ar.heap, w = (byteOffset: number) => byteOffset >> 2;
       // Input layer: column i of Bin = [Ws[:, i]; Qw[:, i]].
-      for (let i = 0, o = w(ints[D.BIN]); i < m; i++, o += cin) {
-        f.set(Ws.subarray(i * q, (i + 1) * q), o);
-        if (Qw) f.set(Qw.subarray(i * rw, (i + 1) * rw), o + qp);
-      }
+      writePacked(f, w(ints[D.BIN]), cin, m, (i, col) => {
+        col.set(Ws.subarray(i * q, (i + 1) * q));
+        if (Qw) col.set(Qw.subarray(i * rw, (i + 1) * rw), qp);
+      });
       f.set(wo, w(ints[D.WO]));
-      const columns = (src: Float32Array, c0: number, count: number, to: number) => {
-        for (let c = 0; c < count; c++) f.set(src.subarray((c0 + c) * m, (c0 + c + 1) * m), w(to) + c * mp);
-      };
-      if (Pw) columns(Pw, 0, rw, ints[D.PW]);
-      columns(U, 0, q, ints[D.U]);
+      // Column c of an mp-row matrix: src's m values from (c0 + c)·m.
+      const mColumns = (src: Float32Array, c0: number) => (c: number, col: Float32Array) => col.set(src.subarray((c0 + c) * m, (c0 + c + 1) * m));
+      if (Pw) writePacked(f, w(ints[D.PW]), mp, rw, mColumns(Pw, 0));
+      writePacked(f, w(ints[D.U]), mp, q, mColumns(U, 0));
       for (let l = 0; l < T; l++) {
         if (sameT[l] === l) {
           const o = w(at(l, D.L_T));
@@ -178,19 +208,20 @@ export class WasmStructuredEncoder {
         if (l === L) break;
         if (sameBs[l] === l) {
           // Column i < m: [Hso_l[:, i]; Qh_l[:, i]]; column m + c: [Hss_l[:, c]; 0].
-          for (let i = 0, o = w(at(l, D.L_BS)); i < m + q; i++, o += cs) {
+          writePacked(f, w(at(l, D.L_BS)), cs, m + q, (i, col) => {
             if (i < m) {
-              f.set(Hso.subarray((l * m + i) * q, (l * m + i + 1) * q), o);
-              if (Qh) f.set(Qh.subarray((l * m + i) * rh, (l * m + i + 1) * rh), o + qp);
+              col.set(Hso.subarray((l * m + i) * q, (l * m + i + 1) * q));
+              if (Qh) col.set(Qh.subarray((l * m + i) * rh, (l * m + i + 1) * rh), qp);
             } else {
               const c = i - m;
-              f.set(Hss.subarray((l * q + c) * q, (l * q + c + 1) * q), o);
+              col.set(Hss.subarray((l * q + c) * q, (l * q + c + 1) * q));
             }
-          }
+          });
         }
         if (sameBo[l] === l) {
-          columns(Hos, l * q, q, at(l, D.L_BO));
-          if (Ph) columns(Ph, l * rh, rh, at(l, D.L_BO) + 4 * mp * q);
+          // [Hos_l | Ph_l].
+          const hos = mColumns(Hos, l * q), ph = Ph ? mColumns(Ph, l * rh) : null;
+          writePacked(f, w(at(l, D.L_BO)), mp, q + rh, (c, col) => (c < q ? hos(c, col) : ph!(c - q, col)));
         }
         if (sameHoo[l] === l) f.set(hoo.subarray(l * m, (l + 1) * m), w(at(l, D.L_HOO)));
       }
