@@ -8,12 +8,14 @@
  *   inverse STFT, stereo) fed 128-sample render quanta, at the model's rate and at 44.1 / 48 kHz;
  *   cost per STFT frame and real-time factor = audio seconds per CPU second (one core); above the
  *   model's rate also the shipped model's cost per frame without the full band (fullBand: false);
+ *   and the model shipped before issue 9 as it ran then (models/quality/0-before.nnrnmf), the
+ *   comparison for "the speed stays";
  * - the network alone, per frame;
  * - model load time (decode + validate + build the separator);
  * - offline whole-file separation (the CLI's path) of a stereo song.
  * Each figure is the median of several runs, with the spread (min–max).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeModel, WHOLE_VOICE_RESIDUAL, withResidualWeight, type Model } from '../core/model/model.ts';
@@ -104,11 +106,17 @@ function main(argv: string[]): void {
   // The shipped model with the page's Whole voice switch on (a different mask, the same network).
   const models: [string, Model][] = [['shipped', shipped], ['dense', dense], ['whole_voice', withResidualWeight(shipped, WHOLE_VOICE_RESIDUAL)]];
 
+  // The model shipped until issue 9 (tied layers, 554 KiB), as the separator ran it then: what
+  // "the speed stays" compares with, on the same machine in the same minute.
+  const beforePath = join(repoRoot, 'models/quality/0-before.nnrnmf');
+  const before: [string, Model, SeparatorOptions][] = existsSync(beforePath) ? [['before', readModelFile(beforePath), { fullBand: false, presenceGate: false }]] : [];
+
   // The paths measured at each rate; above the model's rate also the shipped model without the full
   // band (what the band above the model's costs: a resampler per channel, a loop per sample).
   const pathsAt = (rate: number): [string, Model, SeparatorOptions][] => [
     ...models.map(([name, m]): [string, Model, SeparatorOptions] => [name, m, {}]),
     ...(rate > shipped.header.sampleRate ? [['model_band', shipped, { fullBand: false }] as [string, Model, SeparatorOptions]] : []),
+    ...before,
   ];
   const rates = Object.keys(inputs).map(Number);
 
@@ -140,7 +148,8 @@ function main(argv: string[]): void {
     result[`worklet_${rate}`] = row;
     log(`  ${String(rate).padStart(5)} Hz input: shipped ${fmt(row.shipped_rtf)}× real time (${fmt(row.shipped_ms_per_frame, 3)} ms/frame); ` +
       `dense ${fmt(row.dense_rtf)}× (${fmt(row.dense_ms_per_frame, 3)} ms/frame); speed-up ${(row.shipped_rtf.median / row.dense_rtf.median).toFixed(1)}×; ` +
-      `with Whole voice ${fmt(row.whole_voice_rtf)}×` + (row.model_band_ms_per_frame ? `; without the full band ${fmt(row.model_band_ms_per_frame, 3)} ms/frame` : ''));
+      `with Whole voice ${fmt(row.whole_voice_rtf)}×` + (row.model_band_ms_per_frame ? `; without the full band ${fmt(row.model_band_ms_per_frame, 3)} ms/frame` : '') +
+      (row.before_rtf ? `; the model shipped before issue 9 ${fmt(row.before_rtf)}× (shipped/before time ${(row.before_rtf.median / row.shipped_rtf.median).toFixed(2)})` : ''));
   }
 
   log('');
