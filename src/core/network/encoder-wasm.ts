@@ -95,7 +95,7 @@ function copyFirst(dst: Float32Array, src: Float32Array, m: number): void {
  * as equal sizes as possible, in f32x4 vectors, the smaller ones first (wasm/assembly/encoder.ts,
  * gemvList, splits the rows by the same rule).
  */
-export function rowBlocks(rows: number): number[] {
+function rowBlocks(rows: number): number[] {
   const nv = rows >> 2, blocks = Math.ceil(nv / 7);
   const small = Math.floor(nv / blocks), big = blocks - (nv % blocks);
   return Array.from({ length: blocks }, (_, b) => (b < big ? small : small + 1));
