@@ -357,7 +357,7 @@ export function run(desc: usize): void {
     // b_s += Hss d_s + Hso d_o and v = Qh d_o, in one product: the d_s columns follow the m bins.
     n = compact(ds, qp, m, offs, vals, n);
     if (rh > 0) zero(v, rhp);
-    gemvList(sv, rh > 0 ? cs : qp, m + q, bsMat, offs, vals, n);
+    gemvList(sv, cs, m + q, bsMat, offs, vals, n); // cs = qp without a low-rank part (rhp = 0)
     // b_o += Hos d_s + Ph v.
     n = compact(ds, qp, 0, offs, vals, 0);
     if (rh > 0) n = compact(v, rhp, q, offs, vals, n);

@@ -2,8 +2,10 @@
  * The descriptor of the structured encoder kernel (wasm/assembly/encoder.ts): an i32 table in wasm
  * memory whose slots hold the model's sizes and the byte offsets of its arrays and work vectors.
  * Declared once for both sides: src/core/network/encoder-wasm.ts fills the table (the layout is
- * described there), wasm/assembly/encoder.ts reads it. Only `export const NAME = integer;` lines,
- * so that the file is TypeScript and AssemblyScript (i32 constants) alike.
+ * described there; its matrices are packed by the kernel's row blocks, so a "columns" slot below
+ * names what a matrix holds, not how it lies), wasm/assembly/encoder.ts reads it. Only
+ * `export const NAME = integer;` lines, so that the file is TypeScript and AssemblyScript (i32
+ * constants) alike.
  */
 
 export const M = 0;
